@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Start or stop the real servers the tests use, on loopback only:
+#   Redis on 6390, a Redis Cluster of three masters on 7100-7102, Memcached on 11311 and 11312.
+# The ports match the defaults of tests/conftest.py, so `bash .ci/servers.sh start` is all a
+# developer needs before running the tests against real servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run=.ci/.run
+mkdir -p "$run"
+
+start() {
+  redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$PWD/$run/redis-6390.pid" --logfile "$PWD/$run/redis-6390.log" --dir "$PWD/$run"
+  for port in 7100 7101 7102; do
+    rm -f "$run/nodes-$port.conf"
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+      --cluster-enabled yes --cluster-config-file "nodes-$port.conf" --cluster-node-timeout 2000 \
+      --pidfile "$PWD/$run/redis-$port.pid" --logfile "$PWD/$run/redis-$port.log" --dir "$PWD/$run"
+  done
+  for port in 11311 11312; do
+    memcached -d -l 127.0.0.1 -p "$port" -U 0 -m 64 -P "$PWD/$run/memcached-$port.pid" -u "$(id -un)"
+  done
+  for port in 6390 7100 7101 7102; do
+    for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  redis-cli --cluster create 127.0.0.1:7100 127.0.0.1:7101 127.0.0.1:7102 \
+    --cluster-replicas 0 --cluster-yes >"$run/cluster-create.log"
+  for _ in $(seq 100); do
+    redis-cli -p 7100 cluster info | grep -q 'cluster_state:ok' && break; sleep 0.1
+  done
+  redis-cli -p 7100 cluster info | grep -q 'cluster_state:ok' || { echo "redis cluster did not form" >&2; exit 1; }
+  for port in 11311 11312; do
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  done
+  echo "servers up: redis 6390, redis cluster 7100-7102, memcached 11311 11312"
+}
+
+stop() {
+  for f in "$run"/*.pid; do
+    [ -e "$f" ] || continue
+    kill "$(cat "$f")" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
+case "${1:-}" in
+  start) stop; start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

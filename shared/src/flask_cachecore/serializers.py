@@ -1,0 +1,167 @@
+"""Serializers for cache values.
+
+All three keep integers as plain ASCII digits, so a backend's native ``INCR``/``DECR`` (Redis,
+memcached) works on values written through them, as cachelib's own Redis serializer does.
+They also offer cachelib's file interface (``dump``/``load``) for ``FileSystemCache``.
+
+A value that cannot be read back (garbage, truncation, a failed signature) is reported as
+``None``, which every cachelib backend treats as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import pickle
+from collections.abc import Iterable
+from typing import IO, Any
+
+logger = logging.getLogger(__name__)
+
+_PICKLED = b"!"
+_SIGNED = b"~"
+_DIGEST_SIZE = 32  # HMAC-SHA256
+
+
+class Serializer:
+    """Base: ``dumps``/``loads`` bytes, and cachelib's ``dump``/``load`` on a binary file."""
+
+    name = "base"
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        raise NotImplementedError
+
+    def loads(self, data: bytes | None) -> Any:
+        raise NotImplementedError
+
+    def dump(self, value: Any, f: IO[bytes], protocol: int = pickle.HIGHEST_PROTOCOL) -> None:
+        f.write(self.dumps(value, protocol))
+
+    def load(self, f: IO[bytes]) -> Any:
+        return self.loads(f.read())
+
+    @staticmethod
+    def _int_or_none(data: bytes) -> int | None:
+        try:
+            return int(data)
+        except ValueError:
+            logger.warning(
+                "a cached value could not be read back (%d bytes): treated as a miss", len(data)
+            )
+            return None
+
+
+class PickleSerializer(Serializer):
+    """pickle, the default, as Flask-Caching and cachelib store values.
+
+    Only for a cache server that nothing else writes to: unpickling runs code, so whoever can
+    write to the server can run code in the app. Use :class:`SignedPickleSerializer` otherwise.
+    """
+
+    name = "pickle"
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        if type(value) is int:
+            return str(value).encode("ascii")
+        return _PICKLED + pickle.dumps(value, protocol)
+
+    def loads(self, data: bytes | None) -> Any:
+        if data is None:
+            return None
+        if data[:1] == _PICKLED:
+            try:
+                return pickle.loads(data[1:])
+            except Exception:  # garbage can raise nearly anything from inside pickle
+                logger.warning("a cached value failed to unpickle: treated as a miss")
+                return None
+        return self._int_or_none(data)
+
+
+class JSONSerializer(Serializer):
+    """JSON: safe to read from a shared server, for values made of JSON types only
+    (tuples come back as lists, no bytes)."""
+
+    name = "json"
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+    def loads(self, data: bytes | None) -> Any:
+        if data is None:
+            return None
+        try:
+            return json.loads(data)
+        except ValueError:
+            logger.warning("a cached value is not valid JSON: treated as a miss")
+            return None
+
+
+class SignedPickleSerializer(Serializer):
+    """pickle with an HMAC-SHA256 tag made from the app's ``SECRET_KEY``.
+
+    A value whose tag does not verify is logged and treated as a miss; it is never unpickled,
+    so a writer without the secret cannot make the app run code. Old keys (Flask's
+    ``SECRET_KEY_FALLBACKS``) verify too, so a key rotation does not empty the cache at once.
+    Integers stay plain digits for ``INCR``; they are parsed by ``int()``, never unpickled.
+    """
+
+    name = "signed-pickle"
+
+    def __init__(self, secret_key: str | bytes, fallback_keys: Iterable[str | bytes] = ()) -> None:
+        if not secret_key:
+            raise ValueError("SignedPickleSerializer needs a non-empty secret key (SECRET_KEY)")
+        self._key = self._derive(secret_key)
+        self._verify_keys = [self._key] + [self._derive(k) for k in fallback_keys if k]
+
+    @staticmethod
+    def _derive(secret: str | bytes) -> bytes:
+        raw = secret.encode("utf-8") if isinstance(secret, str) else secret
+        # a key of its own: a tag made here is never valid for anything else signed with SECRET_KEY
+        return hmac.new(raw, b"flask-cachecore.signed-pickle", hashlib.sha256).digest()
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        if type(value) is int:
+            return str(value).encode("ascii")
+        payload = pickle.dumps(value, protocol)
+        tag = hmac.new(self._key, payload, hashlib.sha256).digest()
+        return _SIGNED + tag + payload
+
+    def loads(self, data: bytes | None) -> Any:
+        if data is None:
+            return None
+        if data[:1] != _SIGNED:
+            if data[:1] == _PICKLED:
+                logger.warning(
+                    "an unsigned pickled value was found in a signed cache: treated as a miss"
+                )
+                return None
+            return self._int_or_none(data)
+        tag, payload = data[1 : 1 + _DIGEST_SIZE], data[1 + _DIGEST_SIZE :]
+        for key in self._verify_keys:
+            if hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
+                try:
+                    return pickle.loads(payload)
+                except Exception:
+                    logger.warning("a signed cached value failed to unpickle: treated as a miss")
+                    return None
+        logger.warning(
+            "a cached value failed signature verification: treated as a miss, not unpickled"
+        )
+        return None
+
+
+def serializer_by_name(
+    name: str, secret_key: str | bytes | None = None, fallback_keys: Iterable[str | bytes] = ()
+) -> Serializer:
+    """The serializer called ``name`` (``pickle``, ``json``, ``signed-pickle``)."""
+    if name == "pickle":
+        return PickleSerializer()
+    if name == "json":
+        return JSONSerializer()
+    if name in ("signed-pickle", "signed_pickle", "signed"):
+        if not secret_key:
+            raise ValueError("the signed-pickle serializer needs the app's SECRET_KEY to be set")
+        return SignedPickleSerializer(secret_key, fallback_keys)
+    raise ValueError(f"unknown serializer {name!r}; use 'pickle', 'json' or 'signed-pickle'")

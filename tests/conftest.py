@@ -1,0 +1,154 @@
+"""Fixtures for the real servers the tests use.
+
+Start them with ``bash .ci/servers.sh start`` (ports below). A test that needs a server that is
+not reachable is skipped with the reason; under ``CI=true`` it fails instead, so CI never passes
+by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REDIS_URL = os.environ.get("CACHECORE_TEST_REDIS_URL", "redis://127.0.0.1:6390/0")
+REDIS_CLUSTER = os.environ.get(
+    "CACHECORE_TEST_REDIS_CLUSTER", "127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102"
+)
+MEMCACHED = os.environ.get("CACHECORE_TEST_MEMCACHED", "127.0.0.1:11311,127.0.0.1:11312")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(available: bool, what: str) -> None:
+    """Skip (locally) or fail (under CI=true) when ``what`` is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is missing, and CI=true requires it (see .ci/servers.sh)")
+    pytest.skip(f"{what} is missing; start it with `bash .ci/servers.sh start`")
+
+
+def reachable(host_port: str) -> bool:
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _redis_host_port(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}"
+
+
+@pytest.fixture
+def unique_prefix() -> str:
+    """A key prefix of this test alone, so tests sharing a server never see each other's keys."""
+    return f"t{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    pytest.importorskip("redis")
+    require(reachable(_redis_host_port(REDIS_URL)), f"Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_cluster_nodes() -> str:
+    pytest.importorskip("redis")
+    nodes = REDIS_CLUSTER.split(",")
+    require(all(reachable(n) for n in nodes), f"Redis Cluster at {REDIS_CLUSTER}")
+    return REDIS_CLUSTER
+
+
+@pytest.fixture
+def memcached_servers() -> list[str]:
+    pytest.importorskip("pymemcache")
+    servers = MEMCACHED.split(",")
+    require(all(reachable(s) for s in servers), f"Memcached at {MEMCACHED}")
+    return servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class OwnRedis:
+    """A redis-server of one test's own, which the test may stop, freeze or kill."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(5)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port still accepts connections, nothing answers (a hung server)."""
+        self.process.send_signal(19)
+
+    def thaw(self) -> None:
+        self.process.send_signal(18)
+
+
+def start_own_redis(port: int | None = None) -> OwnRedis:
+    binary = shutil.which("redis-server")
+    require(binary is not None, "the redis-server program")
+    port = port or free_port()
+    process = subprocess.Popen(
+        [
+            str(binary),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not reachable(f"127.0.0.1:{port}"):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail(f"redis-server did not start on port {port}")
+        time.sleep(0.05)
+    return OwnRedis(port, process)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    """A private redis-server on a free port; stopped at the end of the test whatever happened."""
+    pytest.importorskip("redis")
+    server = start_own_redis()
+    try:
+        yield server
+    finally:
+        if server.process.poll() is None:
+            server.thaw()
+            server.kill()
+
+
+REPO = Path(__file__).resolve().parent.parent
