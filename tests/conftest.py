@@ -109,6 +109,10 @@ class OwnRedis:
     def thaw(self) -> None:
         self.process.send_signal(18)
 
+    def restart(self) -> None:
+        """Start a fresh, empty redis-server on the same port (after ``kill``)."""
+        self.process = start_own_redis(self.port).process
+
 
 def start_own_redis(port: int | None = None) -> OwnRedis:
     binary = shutil.which("redis-server")

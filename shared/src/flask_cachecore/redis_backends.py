@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from cachelib import BaseCache
 from cachelib import RedisCache as _CachelibRedisCache
 
 from .serializers import PickleSerializer, Serializer
@@ -38,25 +39,28 @@ class RedisCache(_CachelibRedisCache):
     def _full(self, key: str) -> str:
         return f"{self._get_prefix()}{key}"
 
+    def _seconds(self, timeout: int | dt.timedelta | None) -> int:
+        # cachelib's Redis normalisation maps 0 to -1, which hides a negative timeout
+        return int(BaseCache._normalize_timeout(self, timeout))
+
     def set(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
-        seconds = self._normalize_timeout(timeout)
-        if seconds < -1:  # a negative timeout: already expired
+        seconds = self._seconds(timeout)
+        if seconds < 0:  # already expired
             self._write_client.delete(self._full(key))
             return True
         return bool(
             self._write_client.set(
-                self._full(key), self.serializer.dumps(value), ex=None if seconds == -1 else seconds
+                self._full(key), self.serializer.dumps(value), ex=seconds or None
             )
         )
 
     def add(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
-        seconds = self._normalize_timeout(timeout)
+        seconds = self._seconds(timeout)
+        if seconds < 0:
+            return False
         return bool(
             self._write_client.set(
-                self._full(key),
-                self.serializer.dumps(value),
-                nx=True,
-                ex=None if seconds < 0 else seconds,
+                self._full(key), self.serializer.dumps(value), nx=True, ex=seconds or None
             )
         )
 
