@@ -1,4 +1,4 @@
-"""flask-staticbust: see the package README for what it does and will do."""
+"""flask-staticbust: a skeleton that installs and imports; see the package README for what it will do."""
 
 __version__ = "0.1.0"
 
