@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start or stop the real servers the tests use, on loopback only:
-#   Redis on 6390, a Redis Cluster of three masters on 7100-7102, Memcached on 11311 and 11312.
+#   Redis on 6390 with a Sentinel on 26390 (master name "cachecore"), a Redis Cluster of three masters on 7100-7102, Memcached on 11311 and 11312.
 # The ports match the defaults of tests/conftest.py, so `bash .ci/servers.sh start` is all a
 # developer needs before running the tests against real servers.
 set -euo pipefail
@@ -11,6 +11,9 @@ mkdir -p "$run"
 start() {
   redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --pidfile "$PWD/$run/redis-6390.pid" --logfile "$PWD/$run/redis-6390.log" --dir "$PWD/$run"
+  printf 'port 26390\nbind 127.0.0.1\nsentinel monitor cachecore 127.0.0.1 6390 1\n' >"$run/sentinel.conf"
+  redis-server "$PWD/$run/sentinel.conf" --sentinel --daemonize yes \
+    --pidfile "$PWD/$run/sentinel-26390.pid" --logfile "$PWD/$run/sentinel-26390.log"
   for port in 7100 7101 7102; do
     rm -f "$run/nodes-$port.conf"
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
@@ -20,7 +23,7 @@ start() {
   for port in 11311 11312; do
     memcached -d -l 127.0.0.1 -p "$port" -U 0 -m 64 -P "$PWD/$run/memcached-$port.pid" -u "$(id -un)"
   done
-  for port in 6390 7100 7101 7102; do
+  for port in 6390 26390 7100 7101 7102; do
     for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   done
   redis-cli --cluster create 127.0.0.1:7100 127.0.0.1:7101 127.0.0.1:7102 \
@@ -32,7 +35,7 @@ start() {
   for port in 11311 11312; do
     for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
   done
-  echo "servers up: redis 6390, redis cluster 7100-7102, memcached 11311 11312"
+  echo "servers up: redis 6390, sentinel 26390, redis cluster 7100-7102, memcached 11311 11312"
 }
 
 stop() {

@@ -23,6 +23,7 @@ REDIS_URL = os.environ.get("CACHECORE_TEST_REDIS_URL", "redis://127.0.0.1:6390/0
 REDIS_CLUSTER = os.environ.get(
     "CACHECORE_TEST_REDIS_CLUSTER", "127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102"
 )
+REDIS_SENTINEL = os.environ.get("CACHECORE_TEST_REDIS_SENTINEL", "127.0.0.1:26390")
 MEMCACHED = os.environ.get("CACHECORE_TEST_MEMCACHED", "127.0.0.1:11311,127.0.0.1:11312")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -63,6 +64,14 @@ def redis_url() -> str:
     pytest.importorskip("redis")
     require(reachable(_redis_host_port(REDIS_URL)), f"Redis at {REDIS_URL}")
     return REDIS_URL
+
+
+@pytest.fixture
+def redis_sentinel() -> str:
+    """``host:port`` of a Sentinel that monitors the test Redis as master ``cachecore``."""
+    pytest.importorskip("redis")
+    require(reachable(REDIS_SENTINEL), f"Redis Sentinel at {REDIS_SENTINEL}")
+    return REDIS_SENTINEL
 
 
 @pytest.fixture

@@ -19,7 +19,14 @@ from flask_cachecore import (
     make_backend,
 )
 
-BACKENDS = ["SimpleCache", "FileSystemCache", "RedisCache", "RedisClusterCache", "MemcachedCache"]
+BACKENDS = [
+    "SimpleCache",
+    "FileSystemCache",
+    "RedisCache",
+    "RedisSentinelCache",
+    "RedisClusterCache",
+    "MemcachedCache",
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -31,6 +38,9 @@ def make(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Base
         config["CACHE_DIR"] = str(tmp_path)
     elif name == "RedisCache":
         config["CACHE_REDIS_URL"] = request.getfixturevalue("redis_url")
+    elif name == "RedisSentinelCache":
+        config["CACHE_REDIS_SENTINELS"] = request.getfixturevalue("redis_sentinel")
+        config["CACHE_REDIS_SENTINEL_MASTER"] = "cachecore"
     elif name == "RedisClusterCache":
         config["CACHE_REDIS_CLUSTER"] = request.getfixturevalue("redis_cluster_nodes")
     elif name == "MemcachedCache":
