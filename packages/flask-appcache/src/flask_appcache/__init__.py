@@ -1,4 +1,4 @@
-"""flask-appcache: a skeleton that installs and imports; see the package README for what it will do."""
+"""flask-appcache: a skeleton that installs and imports; its README says what it will do."""
 
 __version__ = "0.1.0"
 
