@@ -164,4 +164,28 @@ def own_redis() -> Iterator[OwnRedis]:
             server.kill()
 
 
+@pytest.fixture
+def own_memcached() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A private memcached on a free port: ``("127.0.0.1:PORT", process)``; the test may kill it."""
+    pytest.importorskip("pymemcache")
+    binary = shutil.which("memcached")
+    require(binary is not None, "the memcached program")
+    port = free_port()
+    argv = [str(binary), "-l", "127.0.0.1", "-p", str(port), "-U", "0"]
+    if os.geteuid() == 0:
+        argv += ["-u", "root"]  # memcached refuses to run as root unless told whom to run as
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not reachable(f"127.0.0.1:{port}"):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail(f"memcached did not start on port {port}")
+        time.sleep(0.05)
+    try:
+        yield f"127.0.0.1:{port}", process
+    finally:
+        process.kill()
+        process.wait(5)
+
+
 REPO = Path(__file__).resolve().parent.parent

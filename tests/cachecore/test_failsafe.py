@@ -182,3 +182,19 @@ def test_recovers_after_redis_restarts(own_redis: Any) -> None:
     assert cache.set("k", "back") is True
     assert cache.get("k") == "back"
     assert cache.stats()["state"] == "closed"
+
+
+@pytest.mark.memcached
+def test_memcached_killed_mid_test_gives_misses_not_exceptions(own_memcached: Any) -> None:
+    server, process = own_memcached
+    cache = make_cache({"CACHE_TYPE": "MemcachedCache", "CACHE_MEMCACHED_SERVERS": [server]})
+    assert cache.set("k", [1, 2]) is True
+    assert cache.get("k") == [1, 2]
+    process.kill()
+    process.wait(5)
+    started = time.monotonic()
+    for _ in range(20):
+        assert cache.get("k") is None
+        assert cache.set("k", 3) is False
+    assert time.monotonic() - started < 5
+    assert cache.stats()["errors"] >= 1
