@@ -124,6 +124,12 @@ def test_thread_enforced_operation_timeout() -> None:
     assert cache.counters.timeouts == 1
 
 
+def test_half_built_wrapper_raises_attribute_error_not_recursion() -> None:
+    bare = FailSafeCache.__new__(FailSafeCache)  # as copy and unpickling make it
+    with pytest.raises(AttributeError):
+        bare.key_prefix  # noqa: B018
+
+
 def test_invalid_breaker_settings() -> None:
     with pytest.raises(ValueError, match="failure_threshold"):
         CircuitBreaker("x", failure_threshold=0)

@@ -107,6 +107,24 @@ def test_compute_once_gives_up_waiting_on_a_stuck_lock() -> None:
     assert time.monotonic() - started < 2
 
 
+def test_compute_once_does_not_wait_for_a_lock_on_a_dead_backend() -> None:
+    from cachelib import BaseCache
+
+    from flask_cachecore import FailSafeCache
+
+    class DeadCache(BaseCache):
+        def _fail(self, *args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("down")
+
+        get = add = has = set = delete = _fail
+
+    cache = FailSafeCache(DeadCache(), failure_threshold=100)  # breaker stays closed
+    started = time.monotonic()
+    value = compute_once("k", lambda: MISSING, lambda: "computed", lock_cache=cache, wait_timeout=5)
+    assert value == "computed"
+    assert time.monotonic() - started < 1
+
+
 WORKER = textwrap.dedent(
     """
     import sys, time

@@ -168,6 +168,8 @@ class FailSafeCache(BaseCache):
 
     def __getattr__(self, name: str) -> Any:
         # driver-specific extras (``_write_client``, ``key_prefix`` ...) of the wrapped backend
+        if name == "backend":  # not set yet (during unpickling): no endless recursion
+            raise AttributeError(name)
         return getattr(self.backend, name)
 
     def stats(self) -> dict[str, Any]:

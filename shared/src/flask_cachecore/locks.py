@@ -157,6 +157,12 @@ class DistributedLock:
 _process_flights: SingleFlight[Any] = SingleFlight()
 
 
+def _unavailable(cache: BaseCache) -> bool:
+    """Whether ``cache`` is known to be failing (a :class:`FailSafeCache` with an open breaker)."""
+    breaker = getattr(cache, "breaker", None)
+    return breaker is not None and breaker.state != "closed"
+
+
 def compute_once(
     key: str,
     lookup: Callable[[], Any],
@@ -183,8 +189,11 @@ def compute_once(
             return found
         if lock_cache is None:
             return compute()
+        if _unavailable(lock_cache):
+            return compute()
         lock = DistributedLock(lock_cache, key, timeout=lock_timeout, poll_interval=poll_interval)
         deadline = time.monotonic() + wait_timeout
+        unheld = 0
         while True:
             if lock.acquire():
                 try:
@@ -192,12 +201,17 @@ def compute_once(
                     return compute() if found is MISSING else found
                 finally:
                     lock.release()
-            time.sleep(poll_interval)
             found = lookup()
             if found is not MISSING:
                 return found
+            # The lock could not be taken, yet nobody holds it: the backend is failing. Twice in
+            # a row rules out a holder that released just between the two calls.
+            unheld = 0 if lock.locked() else unheld + 1
+            if unheld >= 2 or _unavailable(lock_cache):
+                return compute()
             if time.monotonic() >= deadline:
                 logger.info("gave up waiting for the lock on %s; computing it here", key)
                 return compute()
+            time.sleep(poll_interval)
 
     return _process_flights.run(key, leader, wait_timeout=wait_timeout + lock_timeout)  # type: ignore[no-any-return]
