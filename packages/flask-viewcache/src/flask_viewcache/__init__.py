@@ -1,5 +1,22 @@
-"""flask-viewcache: see the package README for what it does and will do."""
+"""flask-viewcache: caching of Flask views, memoized functions and Jinja fragments, with the
+API of Flask-Caching 2.x."""
+
+from .extension import DEFAULTS, Cache
+from .jinja import CacheExtension
+from .keys import make_template_fragment_key
+from .signals import cache_memoize_hit, cache_memoize_miss, cache_view_hit, cache_view_miss
+from .views import CachedResponse
 
 __version__ = "0.1.0"
 
-__all__: list[str] = []
+__all__ = [
+    "DEFAULTS",
+    "Cache",
+    "CacheExtension",
+    "CachedResponse",
+    "cache_memoize_hit",
+    "cache_memoize_miss",
+    "cache_view_hit",
+    "cache_view_miss",
+    "make_template_fragment_key",
+]

@@ -1,0 +1,315 @@
+"""How cached values sit in the backend: an envelope with the versions they were made under.
+
+Flask-Caching puts a function's version inside the value's key, so every memoize hit first
+reads the version (``MGET``) and then the value (``GET``): two round trips. Here the key holds
+no version; the value is stored as an *envelope* ``(MARK, value, versions, fresh_until)``, and a
+hit reads the value together with the current versions in one ``get_many`` (one ``MGET`` on
+Redis; one slot on Redis Cluster, since the keys share a hash tag). A value is valid only while
+every version it was made under is still current; ``delete_memoized`` and ``invalidate_tags``
+write new random versions, so the change is seen by every process that shares the backend.
+
+A version key that is missing (never written, evicted, flushed) makes every value that depends
+on it a miss: versions are random and never reused, so a lost version can never bring an old
+value back.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachelib import BaseCache, NullCache
+from cachelib import SimpleCache as CachelibSimpleCache
+
+from flask_cachecore import MemoryCache, PickleSerializer, RedisCache, RedisClusterCache
+
+logger = logging.getLogger(__name__)
+
+#: first item of every envelope: tells our values from anything else stored under a key
+MARK = "vc1"
+
+#: the wall clock of soft timeouts (shared by processes, unlike ``monotonic``); a module
+#: attribute so that tests can move time without sleeping
+wall_clock: Callable[[], float] = time.time
+
+
+_IMMUTABLE_SCALARS: frozenset[type] = frozenset({str, bytes, int, float, bool, complex, type(None)})
+
+
+def is_immutable(value: Any) -> bool:
+    """Whether ``value`` is made only of immutable builtins (tuples of strings, numbers...)."""
+    kind = type(value)
+    if kind in _IMMUTABLE_SCALARS:
+        return True
+    if kind is tuple or kind is frozenset:
+        return all(is_immutable(item) for item in value)
+    return False
+
+
+class _Kept:
+    """An immutable value kept as it is by :class:`InProcessSerializer`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class InProcessSerializer(PickleSerializer):
+    """The serializer of an in-process ``SimpleCache`` whose app chose no other.
+
+    ``MemoryCache`` stores values serialized so that a caller who mutates what it got cannot
+    change what the next caller gets. A value made only of immutable builtins (the envelope of
+    a string, of a stored response) cannot be mutated, so it is kept as it is and a hit costs
+    no unpickling; anything else is pickled as before. The cache lives and dies with the
+    process, so nothing else ever reads these entries.
+    """
+
+    name = "in-process"
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        if type(value) is not int and is_immutable(value):
+            return _Kept(value)  # type: ignore[return-value]
+        return super().dumps(value, protocol)
+
+    def loads(self, data: bytes | None) -> Any:
+        kept: Any = data
+        if type(kept) is _Kept:
+            return kept.value
+        return super().loads(data)
+
+
+def use_in_process_serializer(backend: BaseCache, config: Mapping[str, Any]) -> None:
+    """Give an in-process ``MemoryCache`` the :class:`InProcessSerializer`, unless the app
+    chose a serializer other than the default pickle."""
+    raw = getattr(backend, "backend", backend)
+    if isinstance(raw, MemoryCache) and config.get("CACHE_SERIALIZER") in (None, "", "pickle"):
+        raw.serializer = InProcessSerializer()
+
+
+def new_version() -> int:
+    """A fresh random version: an int, so every serializer stores it as plain digits."""
+    return secrets.randbits(62) + 1
+
+
+def is_in_process(backend: BaseCache) -> bool:
+    """Whether ``backend`` lives in this process only, so its versions may too."""
+    raw = getattr(backend, "backend", backend)
+    return isinstance(raw, MemoryCache | CachelibSimpleCache | NullCache)
+
+
+@dataclass(slots=True)
+class FunctionStats:
+    """Counters of one decorated function (or fragment, or view)."""
+
+    hits: int = 0
+    misses: int = 0
+    stale: int = 0
+    bypassed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "stale": self.stale,
+            "bypassed": self.bypassed,
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``CACHE_*`` settings that the decorators read on every call."""
+
+    lock: bool = False
+    lock_timeout: float = 10.0
+    lock_wait: float = 10.0
+    signals: bool = False
+    status_header: bool = False
+    source_check: bool = False
+    hash_method: Callable[..., Any] | None = None
+
+
+@dataclass
+class Store:
+    """The backend of one app and one :class:`~flask_viewcache.Cache`, with its versions.
+
+    For an in-process backend (``SimpleCache``, ``NullCache``) versions live in a dict of this
+    process, which costs no extra lookup; for any shared backend they are keys in the backend
+    itself.
+    """
+
+    backend: BaseCache
+    local_versions: dict[str, int] | None
+    default_timeout: int
+    settings: Settings = field(default_factory=Settings)
+    key_prefix: str = ""
+    #: what hits read through: the bare backend when it lives in this process (it cannot
+    #: fail or hang, so the fail-safe wrapper would only cost time), else ``backend``
+    reader: Any = None
+    stats: dict[str, FunctionStats] = field(default_factory=dict)
+    errors: int = 0
+    _stats_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.reader is None:
+            raw = getattr(self.backend, "backend", self.backend)
+            self.reader = raw if isinstance(raw, MemoryCache) else self.backend
+
+    def function_stats(self, name: str) -> FunctionStats:
+        found = self.stats.get(name)
+        if found is not None:
+            return found
+        with self._stats_lock:
+            return self.stats.setdefault(name, FunctionStats())
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read(self, key: str, version_keys: Sequence[str]) -> tuple[Any, tuple[Any, ...]]:
+        """The raw envelope under ``key`` and the current versions, in one round trip."""
+        reader: Any = self.reader
+        if not version_keys:
+            return reader.get(key), ()
+        local = self.local_versions
+        if local is not None:
+            return reader.get(key), tuple([local.get(k, 0) for k in version_keys])
+        found = reader.get_many(key, *version_keys)
+        return found[0], tuple(found[1:])
+
+    @staticmethod
+    def valid(envelope: Any, current: tuple[Any, ...]) -> bool:
+        """Whether ``envelope`` is ours and was made under the ``current`` versions."""
+        return (
+            type(envelope) in (tuple, list)
+            and len(envelope) == 4
+            and envelope[0] == MARK
+            and None not in current
+            and tuple(envelope[2]) == current
+        )
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def ensure_versions(
+        self, version_keys: Sequence[str], current: tuple[Any, ...]
+    ) -> tuple[Any, ...]:
+        """The versions to store a new value under, creating the missing ones.
+
+        A missing version is created with an atomic ``add``: if another process created it in
+        between, its version is the one that counts (and ours, if the backend failed, makes
+        the stored value a harmless miss).
+        """
+        if None not in current:
+            return current
+        result = list(current)
+        for index, version in enumerate(current):
+            if version is not None:
+                continue
+            key = version_keys[index]
+            fresh = new_version()
+            if self.backend.add(key, fresh, timeout=0):
+                result[index] = fresh
+            else:
+                found = self.backend.get(key)
+                result[index] = found if found is not None else fresh
+        return tuple(result)
+
+    def store(
+        self,
+        key: str,
+        value: Any,
+        versions: tuple[Any, ...],
+        timeout: int | None,
+        soft_timeout: float | None,
+    ) -> bool:
+        fresh_until = wall_clock() + soft_timeout if soft_timeout else 0
+        return bool(self.backend.set(key, (MARK, value, versions, fresh_until), timeout=timeout))
+
+    def store_new(
+        self,
+        key: str,
+        value: Any,
+        version_keys: Sequence[str],
+        current: tuple[Any, ...],
+        timeout: int | None,
+        soft_timeout: float | None,
+    ) -> bool:
+        """Store a value computed after a miss, under the ``current`` versions, creating the
+        ones that are missing: in one round trip on Redis, in two or more elsewhere."""
+        if None in current and self._pipeline_client() is not None:
+            return self._store_with_new_versions(
+                key, value, version_keys, current, timeout, soft_timeout
+            )
+        versions = self.ensure_versions(version_keys, current)
+        return self.store(key, value, versions, timeout, soft_timeout)
+
+    def _pipeline_client(self) -> Any:
+        """The Redis client to pipeline writes through, on a single Redis server only (a
+        cluster splits keys of several slots into several round trips anyway)."""
+        raw = getattr(self.backend, "backend", self.backend)
+        if isinstance(raw, RedisCache) and not isinstance(raw, RedisClusterCache):
+            return raw._write_client
+        return None
+
+    def _store_with_new_versions(
+        self,
+        key: str,
+        value: Any,
+        version_keys: Sequence[str],
+        current: tuple[Any, ...],
+        timeout: int | None,
+        soft_timeout: float | None,
+    ) -> bool:
+        # ``SET NX`` of each missing version and ``SET`` of the value, pipelined: cachelib's
+        # API has no "add these, then set that" in one round trip. If another process created
+        # a version first, its ``SET NX`` wins and this value is stored under a version that
+        # is not current: a miss, never a wrong hit.
+        raw: Any = getattr(self.backend, "backend", self.backend)
+        versions = tuple(new_version() if v is None else v for v in current)
+        seconds = raw._normalize_timeout(timeout)
+        if seconds < -1:  # already expired
+            return False
+        prefix = raw._get_prefix()
+        dumps = raw.serializer.dumps
+        fresh_until = wall_clock() + soft_timeout if soft_timeout else 0
+
+        def write() -> bool:
+            pipe = raw._write_client.pipeline(transaction=False)
+            for index, version in enumerate(current):
+                if version is None:
+                    pipe.set(prefix + version_keys[index], dumps(versions[index]), nx=True)
+            pipe.set(
+                prefix + key,
+                dumps((MARK, value, versions, fresh_until)),
+                ex=None if seconds == -1 else seconds,
+            )
+            return bool(pipe.execute()[-1])
+
+        call = getattr(self.backend, "call", None)
+        return bool(write() if call is None else call(False, write))
+
+    def bump(self, version_keys: Sequence[str]) -> None:
+        """Give each of ``version_keys`` a new version: every value made under the old one
+        becomes a miss, in every process that shares the backend."""
+        local = self.local_versions
+        if local is not None:
+            for key in version_keys:
+                local[key] = new_version()
+            return
+        if len(version_keys) == 1:
+            self.backend.set(version_keys[0], new_version(), timeout=0)
+        elif version_keys:
+            self.backend.set_many({key: new_version() for key in version_keys}, timeout=0)
+
+    def claim_refresh(self, key: str, lock_timeout: float) -> bool:
+        """Whether this caller is the one that refreshes a stale ``key`` (atomic ``add``)."""
+        return bool(
+            self.backend.add("refresh:" + key, 1, timeout=max(1, int(lock_timeout + 0.999)))
+        )
+
+    def release_refresh(self, key: str) -> None:
+        self.backend.delete("refresh:" + key)

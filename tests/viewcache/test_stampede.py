@@ -1,0 +1,237 @@
+"""Stampede protection: 32 concurrent requests on a cold key run the view once, in the
+threads of one process and across gunicorn workers that share Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from flask_viewcache import Cache
+
+CONCURRENT = 32
+
+
+def slow_counted_view(app: Flask, cache: Cache, runs: list[int], **options: Any) -> None:
+    guard = threading.Lock()
+
+    @app.route("/slow")
+    @cache.cached(timeout=60, **options)
+    def slow() -> str:
+        with guard:
+            runs.append(1)
+        time.sleep(0.3)  # widens the window in which the others arrive; asserts nothing
+        return "done"
+
+
+def hammer(app: Flask, path: str) -> list[bytes]:
+    barrier = threading.Barrier(CONCURRENT)
+    bodies: list[bytes] = []
+    guard = threading.Lock()
+
+    def one() -> None:
+        client = app.test_client()
+        barrier.wait(30)
+        body = client.get(path).data
+        with guard:
+            bodies.append(body)
+
+    threads = [threading.Thread(target=one) for _ in range(CONCURRENT)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return bodies
+
+
+def test_threads_on_an_in_process_cache_run_the_view_once(make_app: Any) -> None:
+    app, cache = make_app()
+    runs: list[int] = []
+    slow_counted_view(app, cache, runs, lock=True)
+    assert hammer(app, "/slow") == [b"done"] * CONCURRENT
+    assert len(runs) == 1
+
+
+@pytest.mark.redis
+def test_threads_on_redis_run_the_view_once_with_the_config_default(
+    make_app: Any, redis_config: dict[str, Any]
+) -> None:
+    app, cache = make_app({**redis_config, "CACHE_LOCK": True})
+    runs: list[int] = []
+    slow_counted_view(app, cache, runs)
+    assert hammer(app, "/slow") == [b"done"] * CONCURRENT
+    assert len(runs) == 1
+    with app.app_context():
+        cache.clear()
+
+
+def test_memoize_lock_in_threads(make_app: Any) -> None:
+    app, cache = make_app()
+    runs: list[int] = []
+    guard = threading.Lock()
+
+    @cache.memoize(lock=True)
+    def expensive(n: int) -> int:
+        with guard:
+            runs.append(n)
+        time.sleep(0.3)
+        return n * 2
+
+    barrier = threading.Barrier(CONCURRENT)
+    results: list[int] = []
+
+    def one() -> None:
+        with app.app_context():
+            barrier.wait(30)
+            value = expensive(21)
+        with guard:
+            results.append(value)
+
+    threads = [threading.Thread(target=one) for _ in range(CONCURRENT)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == [42] * CONCURRENT
+    assert runs == [21]
+
+
+_GUNICORN_APP = """
+import os
+import time
+
+import redis
+from flask import Flask
+
+from flask_viewcache import Cache
+
+URL = os.environ["VIEWCACHE_TEST_REDIS_URL"]
+PREFIX = os.environ["VIEWCACHE_TEST_PREFIX"]
+app = Flask(__name__)
+app.config.update(
+    CACHE_TYPE="RedisCache", CACHE_REDIS_URL=URL, CACHE_KEY_PREFIX=PREFIX, CACHE_LOCK=True
+)
+cache = Cache(app)
+counter = redis.Redis.from_url(URL)
+
+
+@app.route("/slow")
+@cache.cached(timeout=60)
+def slow():
+    counter.incr(PREFIX + "runs")
+    time.sleep(0.5)
+    return "done"
+
+
+@app.route("/pid")
+def pid():
+    return str(os.getpid())
+"""
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        body: bytes = response.read()
+        return body
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_gunicorn_workers_sharing_redis_run_the_view_once(
+    tmp_path: Path, redis_url: str, unique_prefix: str
+) -> None:
+    pytest.importorskip("gunicorn")
+    import redis
+
+    (tmp_path / "stampede_app.py").write_text(textwrap.dedent(_GUNICORN_APP))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "VIEWCACHE_TEST_REDIS_URL": redis_url,
+        "VIEWCACHE_TEST_PREFIX": unique_prefix,
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "3",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(tmp_path),
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "2",
+            "--log-level",
+            "warning",
+            "stampede_app:app",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    client = redis.Redis.from_url(redis_url)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        pids: set[bytes] = set()
+        while len(pids) < 2:  # wait until at least two workers answer
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"gunicorn did not start: {server.stderr.read() if server.stderr else ''}"
+                )
+            try:
+                pids.add(_get(base + "/pid"))
+            except OSError:
+                time.sleep(0.1)
+        barrier = threading.Barrier(CONCURRENT)
+        bodies: list[bytes] = []
+        guard = threading.Lock()
+
+        def one() -> None:
+            barrier.wait(30)
+            body = _get(base + "/slow")
+            with guard:
+                bodies.append(body)
+
+        threads = [threading.Thread(target=one) for _ in range(CONCURRENT)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        assert bodies == [b"done"] * CONCURRENT
+        assert int(client.get(unique_prefix + "runs") or 0) == 1
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+        for key in client.scan_iter(match=unique_prefix + "*"):
+            client.delete(key)
+        client.close()
