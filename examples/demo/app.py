@@ -1,4 +1,4 @@
-"""The demo site: every extension of the toolkit on embedded defaults (an in-process cache, no
+"""The demo site: the toolkit's extensions on embedded defaults (an in-process cache, no
 server). It grows as the packages do; run it with ``hatch run demo``."""
 
 from __future__ import annotations
@@ -9,13 +9,9 @@ from typing import Any
 
 from flask import Flask, render_template
 
-from flask_cachecore import MISSING, compute_once, function_key, make_cache
+from flask_viewcache import Cache
 
-
-def slow_square(n: int) -> int:
-    """Stands for an expensive computation (a report, a remote call)."""
-    time.sleep(0.2)
-    return n * n
+cache = Cache()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -24,34 +20,42 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY="demo-only-secret",
         CACHE_TYPE="SimpleCache",
         CACHE_SERIALIZER="signed-pickle",
-        CACHE_DEFAULT_TIMEOUT=60,
+        CACHE_DEFAULT_TIMEOUT=300,
+        CACHE_STATUS_HEADER=True,
+        CACHE_ENABLE_SIGNALS=True,
     )
     app.config.update(config or {})
-    store = make_cache(app.config)  # flask-cachecore: failures become misses
+    cache.init_app(app)
+
+    @cache.memoize(timeout=600, tags=["prices"], lock=True)
+    def product_price(product_id: int) -> str:
+        time.sleep(0.2)  # stands for a slow query; concurrent misses run it once
+        return f"{product_id * 1.25:.2f} EUR"
 
     @app.get("/")
     def index() -> str:
         return render_template("index.html")
 
-    @app.get("/square/<int:n>")
-    def square(n: int) -> dict[str, Any]:
-        key = function_key(slow_square, (n,), {})
+    @app.get("/products/<int:product_id>")
+    @cache.cached(timeout=60, lock=True, tags=["prices"])
+    def product(product_id: int) -> str:
         started = time.perf_counter()
+        price = product_price(product_id)
+        return render_template(
+            "product.html",
+            product_id=product_id,
+            price=price,
+            built_in_ms=round((time.perf_counter() - started) * 1000, 1),
+            built_at=time.strftime("%H:%M:%S"),
+        )
 
-        def lookup() -> Any:
-            value = store.get(key)
-            return MISSING if value is None else value
-
-        def compute() -> int:
-            value = slow_square(n)
-            store.set(key, value)
-            return value
-
-        value = compute_once(key, lookup, compute, lock_cache=store)
-        return {"n": n, "square": value, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    @app.post("/prices/refresh")
+    def refresh_prices() -> dict[str, str]:
+        cache.invalidate_tags("prices")
+        return {"invalidated": "prices"}
 
     @app.get("/cache-stats")
     def cache_stats() -> dict[str, Any]:
-        return dict(store.stats())
+        return cache.stats()
 
     return app

@@ -34,16 +34,35 @@ def make_app() -> Flask:
 def test_index_lists_the_pages() -> None:
     response = make_app().test_client().get("/")
     assert response.status_code == 200
-    assert b"/square/12" in response.data
+    assert b"/products/12" in response.data
 
 
-def test_square_is_computed_once_then_cached() -> None:
+def test_product_page_is_a_cached_view_with_memoized_price_and_fragment() -> None:
     client = make_app().test_client()
-    first = client.get("/square/7").get_json()
-    second = client.get("/square/7").get_json()
-    assert first["square"] == second["square"] == 49
-    assert second["ms"] < first["ms"]
-    assert client.get("/cache-stats").get_json()["errors"] == 0
+    first = client.get("/products/7")
+    second = client.get("/products/7")
+    assert first.status_code == second.status_code == 200
+    assert b"8.75 EUR" in first.data
+    assert second.data == first.data  # served from the view cache
+    assert "hit" in second.headers["Cache-Status"]
+    assert "hit" not in first.headers["Cache-Status"]
+    stats = client.get("/cache-stats").get_json()
+    assert stats["errors"] == 0
+
+
+def test_refreshing_prices_invalidates_the_memoized_lookup() -> None:
+    client = make_app().test_client()
+
+    def price_misses() -> int:
+        functions = client.get("/cache-stats").get_json()["functions"]
+        return next(v["misses"] for k, v in functions.items() if k.endswith("product_price"))
+
+    client.get("/products/3")
+    client.get("/products/3")
+    assert price_misses() == 1
+    assert client.post("/prices/refresh").get_json() == {"invalidated": "prices"}
+    client.get("/products/3")
+    assert price_misses() == 2
 
 
 def test_run_script_serves_and_prints_its_url() -> None:
