@@ -1,5 +1,26 @@
-"""flask-httpcache: see the package README for what it does and will do."""
+"""flask-httpcache: an RFC 9111 shared HTTP cache inside Flask, as request and response
+handlers you order yourself, with validation, Vary, stale-* and a WSGI fast path."""
+
+from .config import Config
+from .decorators import cache_control, cache_for, dont_cache, vary
+from .extension import HTTPCache
+from .handlers import RequestHandler, ResponseHandler, easy_setup
+from .middleware import HTTPCacheMiddleware
+from .store import Store, StoredResponse
 
 __version__ = "0.1.0"
 
-__all__: list[str] = []
+__all__ = [
+    "Config",
+    "HTTPCache",
+    "HTTPCacheMiddleware",
+    "RequestHandler",
+    "ResponseHandler",
+    "Store",
+    "StoredResponse",
+    "cache_control",
+    "cache_for",
+    "dont_cache",
+    "easy_setup",
+    "vary",
+]

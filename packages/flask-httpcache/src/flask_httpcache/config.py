@@ -1,0 +1,109 @@
+"""What a shared cache may do, in one object that the handlers and the middleware share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_cachecore import CacheConfigError
+
+Runner = Callable[[Callable[[], None]], None]
+
+_refresh_pool: ThreadPoolExecutor | None = None
+
+
+def run_in_background(job: Callable[[], None]) -> None:
+    """The default runner of background refreshes (stale-while-revalidate): a small pool."""
+    global _refresh_pool
+    if _refresh_pool is None:
+        _refresh_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="httpcache-refresh")
+    _refresh_pool.submit(job)
+
+
+@dataclass
+class Config:
+    """Settings of a cache (flask-webcache's names, plus the bounds of RFC 9111 §7).
+
+    :param resource_exemptions: URL path prefixes that are never stored nor served from cache.
+    :param master_salt: part of every key; changing it invalidates everything at once.
+    :param request_controls_cache: honour the request's ``Cache-Control`` (``no-cache``,
+        ``max-age``, ``only-if-cached`` ...). False is *not* RFC 9111 compliant: clients can then
+        not force a refresh, which protects the views from reload storms.
+    :param cache_name: the cache's name in ``Cache-Status`` (RFC 9211).
+    :param max_variants: most variants (by ``Vary``) kept per URL; the oldest is dropped.
+    :param max_body_size: bodies larger than this many bytes are not stored.
+    :param heuristic_fraction: part of ``Date`` - ``Last-Modified`` used as heuristic lifetime
+        (at most 0.1, RFC 9111 §4.2.2); 0 turns heuristic freshness off.
+    :param heuristic_max_age: ceiling of a heuristic lifetime in seconds.
+    :param stale_retention: seconds a response is kept after it turns stale, for validation,
+        ``max-stale`` and ``stale-if-error``.
+    :param auto_etag: add a strong ETag to non-streamed 200 responses that have none.
+    :param targeted_fields: response fields that replace Cache-Control and Expires for this
+        cache when present and valid (RFC 9213), first one wins; () to ignore them.
+    :param clock: the wall clock (seconds since the epoch); tests pass a fake one.
+    :param background: runs a stale-while-revalidate refresh; tests pass a synchronous one.
+    """
+
+    resource_exemptions: Collection[str] = ()
+    master_salt: str = ""
+    request_controls_cache: bool = True
+    cache_name: str = "flask-httpcache"
+    max_variants: int = 16
+    max_body_size: int = 1024 * 1024
+    heuristic_fraction: float = 0.1
+    heuristic_max_age: int = 24 * 3600
+    stale_retention: int = 3600
+    auto_etag: bool = True
+    targeted_fields: tuple[str, ...] = ("CDN-Cache-Control",)
+    clock: Callable[[], float] = time.time
+    background: Runner = field(default=run_in_background)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.resource_exemptions, str):
+            self.resource_exemptions = (self.resource_exemptions,)
+        self.resource_exemptions = tuple(self.resource_exemptions)
+        for name in ("max_variants", "max_body_size", "heuristic_max_age", "stale_retention"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise CacheConfigError(name, value, "must be a non-negative integer")
+        if self.max_variants < 1:
+            raise CacheConfigError("max_variants", self.max_variants, "must be at least 1")
+        if not 0 <= self.heuristic_fraction <= 0.1:
+            raise CacheConfigError(
+                "heuristic_fraction", self.heuristic_fraction, "must be between 0 and 0.1"
+            )
+
+    def is_exempt(self, path: str) -> bool:
+        """Whether ``path`` starts with one of :attr:`resource_exemptions`."""
+        return path.startswith(tuple(self.resource_exemptions))
+
+    @classmethod
+    def from_flask_config(cls, config: Mapping[str, Any]) -> Config:
+        """A :class:`Config` from the ``HTTPCACHE_*`` keys; a bad value names its key."""
+        names = {
+            "RESOURCE_EXEMPTIONS": "resource_exemptions",
+            "MASTER_SALT": "master_salt",
+            "REQUEST_CONTROLS_CACHE": "request_controls_cache",
+            "CACHE_NAME": "cache_name",
+            "MAX_VARIANTS": "max_variants",
+            "MAX_BODY_SIZE": "max_body_size",
+            "HEURISTIC_FRACTION": "heuristic_fraction",
+            "HEURISTIC_MAX_AGE": "heuristic_max_age",
+            "STALE_RETENTION": "stale_retention",
+            "AUTO_ETAG": "auto_etag",
+            "TARGETED_FIELDS": "targeted_fields",
+        }
+        kwargs = {
+            attribute: config[f"HTTPCACHE_{key}"]
+            for key, attribute in names.items()
+            if config.get(f"HTTPCACHE_{key}") is not None
+        }
+        try:
+            return cls(**kwargs)
+        except CacheConfigError as exc:
+            key = next(k for k, a in names.items() if a == exc.key)
+            reason = str(exc).split(": ", 1)[-1]
+            raise CacheConfigError(f"HTTPCACHE_{key}", exc.value, reason) from None

@@ -1,0 +1,110 @@
+"""``HTTPCache``: both handlers (and optionally the WSGI fast path) from ``HTTPCACHE_*`` config."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from flask_cachecore import make_cache
+
+from .config import Config
+from .handlers import RequestHandler, ResponseHandler
+from .middleware import HTTPCacheMiddleware
+from .store import InProcessSerializer, Store
+
+IN_PROCESS_TYPES = frozenset({"SimpleCache", "simple", "MemoryCache"})
+
+
+@dataclass
+class HTTPCacheState:
+    """What ``app.extensions["httpcache"]`` holds for one app."""
+
+    store: Store
+    request_handler: RequestHandler
+    response_handler: ResponseHandler
+    middleware: HTTPCacheMiddleware | None
+
+
+def state_of(app: Flask) -> HTTPCacheState:
+    try:
+        state = app.extensions["httpcache"]
+    except KeyError:
+        raise RuntimeError(
+            "flask-httpcache is not set up on this app: call HTTPCache(app) or"
+            " HTTPCache().init_app(app) first"
+        ) from None
+    return state  # type: ignore[no-any-return]
+
+
+class HTTPCache:
+    """The shared HTTP cache for the common case: both handlers installed by ``init_app``,
+    after every hook installed before it (see :func:`~flask_httpcache.easy_setup`)."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install the cache on ``app``. Config keys read (defaults in brackets):
+
+        - ``HTTPCACHE_TYPE`` [``SimpleCache``] and the other backend keys of
+          :func:`flask_cachecore.make_cache` with the ``HTTPCACHE_`` prefix (``REDIS_URL``,
+          ``MEMCACHED_SERVERS``, ``DIR``, ``KEY_PREFIX``, ``THRESHOLD`` ...);
+        - ``HTTPCACHE_RESOURCE_EXEMPTIONS`` [()], ``HTTPCACHE_MASTER_SALT`` [""],
+          ``HTTPCACHE_REQUEST_CONTROLS_CACHE`` [True], ``HTTPCACHE_CACHE_NAME``
+          [flask-httpcache], ``HTTPCACHE_MAX_VARIANTS`` [16], ``HTTPCACHE_MAX_BODY_SIZE``
+          [1 MiB], ``HTTPCACHE_HEURISTIC_FRACTION`` [0.1], ``HTTPCACHE_HEURISTIC_MAX_AGE``
+          [86400], ``HTTPCACHE_STALE_RETENTION`` [3600], ``HTTPCACHE_AUTO_ETAG`` [True];
+        - ``HTTPCACHE_MIDDLEWARE`` [False]: also wrap ``app.wsgi_app`` in the WSGI fast path.
+
+        :raises RuntimeError: if the app already has it.
+        :raises flask_cachecore.CacheConfigError: for a bad value, naming its key.
+        """
+        if "httpcache" in app.extensions:
+            raise RuntimeError("flask-httpcache is already set up on this app")
+        app.config.setdefault("HTTPCACHE_TYPE", "SimpleCache")
+        app.config.setdefault("HTTPCACHE_MIDDLEWARE", False)
+        config = Config.from_flask_config(app.config)
+        serializer = None
+        if app.config["HTTPCACHE_TYPE"] in IN_PROCESS_TYPES and not app.config.get(
+            "HTTPCACHE_SERIALIZER"
+        ):
+            serializer = InProcessSerializer()  # in-process: no pickling on every hit
+        store = Store(
+            make_cache(app.config, prefix="HTTPCACHE_", app=app, serializer=serializer), config
+        )
+        middleware = None
+        if app.config["HTTPCACHE_MIDDLEWARE"]:
+            middleware = HTTPCacheMiddleware(app.wsgi_app, store)
+            app.wsgi_app = middleware  # type: ignore[method-assign]
+        app.extensions["httpcache"] = HTTPCacheState(
+            store, RequestHandler(store, app), ResponseHandler(store, app), middleware
+        )
+        app.cli.add_command(cli)
+
+
+cli = AppGroup("httpcache", help="Inspect and purge the shared HTTP cache.")
+
+
+@cli.command("purge")
+@click.argument("url")
+def purge_command(url: str) -> None:
+    """Forget every stored response of URL (all its variants)."""
+    store = state_of(current_app).store
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        raise click.BadParameter("give an absolute URL, such as https://example.com/page")
+    key = store.uri_key(parts.scheme, parts.netloc, unquote(parts.path, "latin-1"), parts.query)
+    found = store.invalidate(key)
+    click.echo(f"purged {url}" if found else f"{url} was not stored")
+
+
+@cli.command("stats")
+def stats_command() -> None:
+    """Counters of this process and the state of the backend."""
+    click.echo(json.dumps(state_of(current_app).store.stats(), indent=2, sort_keys=True))

@@ -1,0 +1,251 @@
+"""Stored responses, their keys and their variants, over any flask_cachecore backend.
+
+Layout in the backend (all keys under ``KeyNamespace("httpcache")``):
+
+- ``httpcache:<salt>:GET <scheme>://<host><path>?<query>`` holds an :class:`Index`: the
+  request fields the URL's responses vary on, a generation token, and either the one response
+  (no ``Vary``) or the digests of its variants, oldest first.
+- ``…|<generation>|<digest>`` holds the variant whose Vary'd request fields give that digest.
+
+Deleting the index invalidates every variant of the URL at once (they can no longer be
+reached, and expire on their own); this is the per-resource salt of flask-webcache.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cachelib import BaseCache, NullCache
+
+from flask_cachecore import FailSafeCache, KeyNamespace, MemoryCache, Serializer, request_key
+from flask_cachecore.keys import digest
+
+from . import rules
+from .config import Config
+
+logger = logging.getLogger(__name__)
+
+NAMESPACE = KeyNamespace("httpcache")
+HeaderGetter = Callable[[str], "str | None"]
+#: most URI keys remembered per store, so a hit does not rebuild its key
+KEY_MEMO_SIZE = 4096
+
+
+class InProcessSerializer(Serializer):
+    """Keeps values as objects in an in-process backend (no pickling on every hit).
+
+    Safe for this package only because it never changes an object it read from the cache.
+    """
+
+    name = "in-process"
+
+    def dumps(self, value: Any, protocol: int = 0) -> Any:
+        return value
+
+    def loads(self, data: Any) -> Any:
+        return data
+
+
+def in_process_cache(threshold: int = 1000) -> MemoryCache:
+    """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded."""
+    return MemoryCache(threshold=threshold, serializer=InProcessSerializer())
+
+
+@dataclass(slots=True)
+class StoredResponse:
+    """One stored response, with what §4.2.3 needs to compute its age."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    request_time: float
+    response_time: float
+    date: float
+    age: int
+    lifetime: int
+    directives: dict[str, str | None]
+    vary: tuple[str, ...] = ()
+    vary_values: tuple[str | None, ...] = ()
+    #: the Cache-Status of caches further upstream, which ours is appended to (RFC 9211 §2)
+    upstream_status: str | None = None
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+    @property
+    def etag(self) -> str | None:
+        return self.header("ETag")
+
+    @property
+    def last_modified(self) -> float | None:
+        return rules.http_timestamp(self.header("Last-Modified"))
+
+    def current_age(self, now: float) -> float:
+        return rules.current_age(self.date, self.age, self.request_time, self.response_time, now)
+
+    def seconds_to_live(self, now: float) -> float:
+        """Freshness left: positive while fresh, negative once stale (RFC 9111 §4.2)."""
+        return self.lifetime - self.current_age(now)
+
+    def stale_allowance(self, name: str) -> int:
+        """Seconds of ``stale-while-revalidate`` / ``stale-if-error`` the response grants."""
+        return rules.delta_seconds(self.directives.get(name)) or 0
+
+
+@dataclass(slots=True)
+class Index:
+    """What the backend holds under a URL's key."""
+
+    generation: str
+    vary: tuple[str, ...] | None
+    entry: StoredResponse | None = None
+    variants: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StoreCounters:
+    hits: int = 0
+    misses: int = 0
+    stores: int = 0
+    invalidations: int = 0
+
+
+class Store:
+    """Looks up, stores and invalidates responses in a cachelib backend.
+
+    A backend that fails is wrapped in :class:`~flask_cachecore.FailSafeCache`, so that a
+    backend that is down costs a miss, never an error.
+    """
+
+    def __init__(self, cache: BaseCache, config: Config | None = None) -> None:
+        if not isinstance(cache, FailSafeCache | NullCache):
+            cache = FailSafeCache(cache)
+        self.cache = cache
+        self.config = config or Config()
+        self.counters = StoreCounters()
+        self._lock = threading.Lock()
+        self._keys: dict[tuple[str, str, str, str | bytes, str], str] = {}
+        #: URI keys by the raw WSGI environ values they come from (see ``environ_uri_key``)
+        self.environ_keys: dict[tuple[str | None, ...], str] = {}
+
+    # keys -----------------------------------------------------------------------------------
+
+    def uri_key(self, scheme: str, host: str, path: str, query: str | bytes) -> str:
+        """The key of a target URI: scheme, host, path and query (RFC 9111 §4, §7.1)."""
+        memo = (scheme, host, path, query, self.config.master_salt)
+        key = self._keys.get(memo)
+        if key is None:
+            key = NAMESPACE.key(
+                self.config.master_salt, request_key("GET", scheme, host, path, query)
+            )
+            if len(self._keys) >= KEY_MEMO_SIZE:
+                self._keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
+            self._keys[memo] = key
+        return key
+
+    def remember_environ_key(self, raw: tuple[str | None, ...], key: str) -> None:
+        if len(self.environ_keys) >= KEY_MEMO_SIZE:
+            self.environ_keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
+        self.environ_keys[raw] = key
+
+    @staticmethod
+    def variant_key(uri_key: str, generation: str, variant: str) -> str:
+        return f"{uri_key}|{generation}|{variant}"
+
+    @staticmethod
+    def variant_digest(values: Iterable[str | None]) -> str:
+        # absent (None) and empty ("") must differ: RFC 9111 §4.1
+        return digest("\n".join("\x00" if v is None else "=" + v for v in values))
+
+    # reading --------------------------------------------------------------------------------
+
+    def lookup(self, uri_key: str, header: HeaderGetter) -> tuple[StoredResponse | None, str]:
+        """The stored response selected for a request (RFC 9111 §4.1), and why if none:
+        ``uri-miss`` or ``vary-miss`` (the ``fwd`` reasons of RFC 9211)."""
+        index = self.cache.get(uri_key)
+        if not isinstance(index, Index) or index.vary is None:
+            return None, "uri-miss"
+        if not index.vary:
+            return (
+                (index.entry, "") if isinstance(index.entry, StoredResponse) else (None, "uri-miss")
+            )
+        values = tuple(rules.normalize_field_value(header(name)) for name in index.vary)
+        entry = self.cache.get(
+            self.variant_key(uri_key, index.generation, self.variant_digest(values))
+        )
+        if not isinstance(entry, StoredResponse) or entry.vary_values != values:
+            return None, "vary-miss"
+        return entry, ""
+
+    # writing --------------------------------------------------------------------------------
+
+    def entry_timeout(self, entry: StoredResponse, now: float) -> int:
+        """How long the backend keeps an entry: its freshness left, the stale time it allows,
+        and :attr:`Config.stale_retention` for validation."""
+        left = max(0.0, entry.seconds_to_live(now))
+        stale = max(
+            entry.stale_allowance("stale-while-revalidate"), entry.stale_allowance("stale-if-error")
+        )
+        return max(1, int(left) + stale + self.config.stale_retention)
+
+    def save(
+        self,
+        uri_key: str,
+        entry: StoredResponse,
+        now: float,
+    ) -> bool:
+        """Store ``entry`` as the variant its ``vary_values`` select; the newest response wins
+        over an older one with the same values, and the oldest variant goes beyond
+        :attr:`Config.max_variants`."""
+        timeout = self.entry_timeout(entry, now)
+        with self._lock:
+            index = self.cache.get(uri_key)
+            if not isinstance(index, Index) or index.vary != entry.vary:
+                index = Index(secrets.token_hex(4), entry.vary)
+            else:  # a copy: an in-process backend may hand out the stored object itself
+                index = Index(index.generation, index.vary, index.entry, list(index.variants))
+            if not entry.vary:
+                index.entry = entry
+                ok = self.cache.set(uri_key, index, timeout=timeout)
+            else:
+                variant = self.variant_digest(entry.vary_values)
+                if variant in index.variants:
+                    index.variants.remove(variant)
+                index.variants.append(variant)
+                while len(index.variants) > self.config.max_variants:
+                    dropped = index.variants.pop(0)
+                    self.cache.delete(self.variant_key(uri_key, index.generation, dropped))
+                ok = self.cache.set(
+                    self.variant_key(uri_key, index.generation, variant), entry, timeout=timeout
+                ) and self.cache.set(uri_key, index, timeout=max(timeout, 3600))
+        if ok:
+            self.counters.stores += 1
+        return bool(ok)
+
+    def invalidate(self, uri_key: str) -> bool:
+        """Forget every stored response of a URL (RFC 9111 §4.4)."""
+        self.counters.invalidations += 1
+        return bool(self.cache.delete(uri_key))
+
+    def stats(self) -> dict[str, Any]:
+        backend = self.cache.stats() if isinstance(self.cache, FailSafeCache) else {}
+        return {**backend, **vars(self.counters)}
+
+
+def freshen(entry: StoredResponse, headers: Iterable[tuple[str, str]]) -> StoredResponse:
+    """The stored response updated by a 304 or HEAD response (RFC 9111 §3.2, §4.3.4): its
+    header fields replace the stored ones, except the unstored ones and Content-Length."""
+    new = [(k, v) for k, v in headers if k.lower() not in rules.UNSTORED_FIELDS]
+    replaced = {k.lower() for k, _ in new} - {"content-length"}
+    kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
+    added = [(k, v) for k, v in new if k.lower() != "content-length"]
+    return replace(entry, headers=kept + added)
