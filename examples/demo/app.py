@@ -3,15 +3,58 @@ server). It grows as the packages do; run it with ``hatch run demo``."""
 
 from __future__ import annotations
 
+import gzip
 import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, Response, g, render_template, request
 
+from flask_cachecore import make_cache
+from flask_httpcache import Config, RequestHandler, ResponseHandler, Store, cache_for, vary
 from flask_viewcache import Cache
 
 cache = Cache()
+
+
+def gzip_response(response: Response) -> Response:
+    """Compress what the client accepts compressed. Installed after ResponseHandler, it runs
+    before it, so the cache stores the compressed bytes once; hits arrive already encoded.
+    Every compressible answer says ``Vary: Accept-Encoding``, compressed or not, so the cache
+    keeps the plain and the compressed copy apart."""
+    if (
+        response.status_code != 200
+        or response.direct_passthrough
+        or "Content-Encoding" in response.headers
+        or len(response.get_data()) < 200
+    ):
+        return response
+    response.vary.add("Accept-Encoding")
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.set_data(gzip.compress(response.get_data(), mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+def install_http_cache(app: Flask) -> Store:
+    """The hooks in the order this site wants (see flask-httpcache's install-order guide)."""
+    requests_seen = app.extensions.setdefault("demo_requests", {"count": 0})
+
+    def count_request() -> None:
+        requests_seen["count"] += 1  # before RequestHandler: counts hits too
+
+    def stamp_request() -> None:
+        g.demo_started = time.perf_counter()  # after RequestHandler: misses only
+
+    store = Store(
+        make_cache(app.config, prefix="HTTPCACHE_"), Config(resource_exemptions=["/cache-stats"])
+    )
+    app.before_request(count_request)
+    RequestHandler(store, app)
+    app.before_request(stamp_request)
+    ResponseHandler(store, app)
+    app.after_request(gzip_response)
+    return store
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -23,9 +66,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         CACHE_DEFAULT_TIMEOUT=300,
         CACHE_STATUS_HEADER=True,
         CACHE_ENABLE_SIGNALS=True,
+        HTTPCACHE_TYPE="SimpleCache",
     )
     app.config.update(config or {})
     cache.init_app(app)
+    http_store = install_http_cache(app)
 
     @cache.memoize(timeout=600, tags=["prices"], lock=True)
     def product_price(product_id: int) -> str:
@@ -54,8 +99,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cache.invalidate_tags("prices")
         return {"invalidated": "prices"}
 
+    @app.get("/news")
+    @cache_for(seconds=30)
+    @vary("Accept-Language")
+    def news() -> str:
+        time.sleep(0.1)  # stands for a slow page; the HTTP cache answers the next 30 s
+        language = request.accept_languages.best_match(["en", "fr"]) or "en"
+        headline = {"en": "Caches agree on RFC 9111", "fr": "Les caches suivent la RFC 9111"}
+        return render_template(
+            "news.html", headline=headline[language], built_at=time.strftime("%H:%M:%S")
+        )
+
     @app.get("/cache-stats")
     def cache_stats() -> dict[str, Any]:
-        return cache.stats()
+        return {
+            "viewcache": cache.stats(),
+            "httpcache": http_store.stats(),
+            "requests_seen": app.extensions["demo_requests"]["count"],
+        }
 
     return app

@@ -47,14 +47,14 @@ def test_product_page_is_a_cached_view_with_memoized_price_and_fragment() -> Non
     assert "hit" in second.headers["Cache-Status"]
     assert "hit" not in first.headers["Cache-Status"]
     stats = client.get("/cache-stats").get_json()
-    assert stats["errors"] == 0
+    assert stats["viewcache"]["errors"] == 0
 
 
 def test_refreshing_prices_invalidates_the_memoized_lookup() -> None:
     client = make_app().test_client()
 
     def price_misses() -> int:
-        functions = client.get("/cache-stats").get_json()["functions"]
+        functions = client.get("/cache-stats").get_json()["viewcache"]["functions"]
         return next(v["misses"] for k, v in functions.items() if k.endswith("product_price"))
 
     client.get("/products/3")
@@ -63,6 +63,36 @@ def test_refreshing_prices_invalidates_the_memoized_lookup() -> None:
     assert client.post("/prices/refresh").get_json() == {"invalidated": "prices"}
     client.get("/products/3")
     assert price_misses() == 2
+
+
+def test_news_is_served_by_the_http_cache_around_the_gzip_and_counter_hooks() -> None:
+    import gzip
+
+    app = make_app()
+    client = app.test_client()
+    plain = client.get("/news")
+    assert "stored" in plain.headers["Cache-Status"]
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    zipped = client.get("/news", headers={"Accept-Encoding": "gzip"})
+    assert "vary-miss" in zipped.headers["Cache-Status"]  # another variant: the view ran
+    again = client.get("/news", headers={"Accept-Encoding": "gzip"})
+    assert "hit" in again.headers["Cache-Status"]
+    assert again.headers["Content-Encoding"] == "gzip"
+    assert again.data == zipped.data  # the stored compressed bytes, not compressed twice
+    assert gzip.decompress(again.data) == plain.data
+    assert client.get("/news").data == plain.data  # the plain variant is still the plain one
+    stats = client.get("/cache-stats").get_json()
+    assert stats["httpcache"]["hits"] == 2
+    assert stats["requests_seen"] == 5  # the counter sits before RequestHandler: hits count
+
+
+def test_news_keeps_one_copy_per_language() -> None:
+    client = make_app().test_client()
+    english = client.get("/news", headers={"Accept-Language": "en"})
+    french = client.get("/news", headers={"Accept-Language": "fr"})
+    assert b"RFC 9111" in english.data
+    assert b"Les caches" in french.data
+    assert b"Les caches" in client.get("/news", headers={"Accept-Language": "fr"}).data
 
 
 def test_run_script_serves_and_prints_its_url() -> None:
