@@ -96,6 +96,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_listening(process: subprocess.Popen[bytes], port: int, name: str) -> None:
+    """Wait up to 10 s for ``process`` to accept connections on ``port``; fail the test if not."""
+    deadline = time.monotonic() + 10
+    while not reachable(f"127.0.0.1:{port}"):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail(f"{name} did not start on port {port}")
+        time.sleep(0.05)
+
+
 @dataclass
 class OwnRedis:
     """A redis-server of one test's own, which the test may stop, freeze or kill."""
@@ -142,12 +152,7 @@ def start_own_redis(port: int | None = None) -> OwnRedis:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while not reachable(f"127.0.0.1:{port}"):
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail(f"redis-server did not start on port {port}")
-        time.sleep(0.05)
+    wait_until_listening(process, port, "redis-server")
     return OwnRedis(port, process)
 
 
@@ -175,12 +180,7 @@ def own_memcached() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     if os.geteuid() == 0:
         argv += ["-u", "root"]  # memcached refuses to run as root unless told whom to run as
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not reachable(f"127.0.0.1:{port}"):
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail(f"memcached did not start on port {port}")
-        time.sleep(0.05)
+    wait_until_listening(process, port, "memcached")
     try:
         yield f"127.0.0.1:{port}", process
     finally:
