@@ -170,3 +170,84 @@ def test_missing_driver_names_the_package(
         make_backend({"CACHE_TYPE": backend})
     assert str(info.value).startswith(f"CACHE_TYPE={backend!r}")
     assert f"pip install 'flask-cachecore[{extra}]'" in str(info.value)
+
+
+def test_cachelib_serializer_instance_is_used_as_given() -> None:
+    from cachelib.serializers import JSONSerializer as CachelibJSON
+
+    serializer = CachelibJSON()
+    backend = make_backend({"CACHE_TYPE": "SimpleCache", "CACHE_SERIALIZER": serializer})
+    assert backend.serializer is serializer  # type: ignore[attr-defined]
+    backend.set("k", {"n": 1})
+    assert backend.get("k") == {"n": 1}
+
+
+def test_cachelib_serializer_class_is_instantiated() -> None:
+    from cachelib.serializers import JSONSerializer as CachelibJSON
+
+    backend = make_backend({"CACHE_TYPE": "SimpleCache", "CACHE_SERIALIZER": CachelibJSON})
+    assert isinstance(backend.serializer, CachelibJSON)  # type: ignore[attr-defined]
+
+
+def test_serializer_class_that_needs_arguments_is_a_config_error() -> None:
+    from cachelib.serializers import SimpleSerializer
+
+    class NeedsProtocol(SimpleSerializer):
+        def __init__(self, protocol: int) -> None:
+            self.protocol = protocol
+
+    with pytest.raises(CacheConfigError, match=r"CACHE_SERIALIZER.*no arguments"):
+        make_backend({"CACHE_TYPE": "SimpleCache", "CACHE_SERIALIZER": NeedsProtocol})
+
+
+def test_object_that_is_no_serializer_is_a_config_error() -> None:
+    class LooksLikeOne:
+        def dumps(self, value: Any) -> bytes:
+            return b""
+
+    for value in (LooksLikeOne(), LooksLikeOne):
+        with pytest.raises(CacheConfigError, match=r"CACHE_SERIALIZER.*BaseSerializer"):
+            make_backend({"CACHE_TYPE": "SimpleCache", "CACHE_SERIALIZER": value})
+
+
+def test_imported_backend_gets_the_chosen_serializer() -> None:
+    backend = make_backend({"CACHE_TYPE": "cachelib.SimpleCache", "CACHE_SERIALIZER": "json"})
+    assert type(backend) is SimpleCache
+    assert isinstance(backend.serializer, JSONSerializer)
+
+
+def test_imported_backend_keeps_its_serializer_by_default() -> None:
+    from cachelib.serializers import SimpleSerializer
+
+    backend = make_backend({"CACHE_TYPE": "cachelib.SimpleCache", "CACHE_SERIALIZER": "pickle"})
+    assert isinstance(backend.serializer, SimpleSerializer)
+
+
+def test_serializer_for_a_backend_without_one_warns() -> None:
+    with pytest.warns(UserWarning, match="CACHE_SERIALIZER is ignored"):
+        make_backend({"CACHE_TYPE": "NullCache", "CACHE_SERIALIZER": "json"})
+
+
+def test_file_hash_method_names_the_files(tmp_path: Path) -> None:
+    import hashlib
+
+    backend = make_backend(
+        {
+            "CACHE_TYPE": "FileSystemCache",
+            "CACHE_DIR": str(tmp_path),
+            "CACHE_FILE_HASH_METHOD": hashlib.md5,
+        }
+    )
+    backend.set("k", 1)
+    assert hashlib.md5(b"k").hexdigest() in {p.name for p in tmp_path.iterdir()}
+
+
+def test_file_hash_method_that_is_not_callable_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(CacheConfigError, match="CACHE_FILE_HASH_METHOD"):
+        make_backend(
+            {
+                "CACHE_TYPE": "FileSystemCache",
+                "CACHE_DIR": str(tmp_path),
+                "CACHE_FILE_HASH_METHOD": "md5",
+            }
+        )

@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from cachelib import BaseCache, FileSystemCache, NullCache
+from cachelib.serializers import BaseSerializer as CachelibSerializer
 
 from .errors import CacheConfigError
 from .memcached import PymemcacheCache, parse_servers
@@ -96,6 +98,11 @@ def _filesystem(
     if not args and not directory:
         raise s.fail("DIR", "FileSystemCache needs a directory")
     kwargs.setdefault("threshold", int(s.number("THRESHOLD", 500)))
+    file_hash = s.get("FILE_HASH_METHOD")
+    if file_hash is not None:
+        if not callable(file_hash):
+            raise s.fail("FILE_HASH_METHOD", "must be a hash constructor like hashlib.sha256")
+        kwargs.setdefault("hash_method", file_hash)  # names the files; cachelib's default: sha256
     cache = FileSystemCache(*(args or [directory]), **kwargs)
     cache.serializer = ser  # type: ignore[assignment]
     return cache
@@ -221,27 +228,51 @@ _UNSUPPORTED = {
 }
 
 
+#: import paths of Flask-Caching's backends and of flask-viewcache's names for them: a
+#: ``CACHE_TYPE`` under these builds the backend of that name from the ``CACHE_*`` keys
+_PORTED_PATHS = ("flask_caching.", "flask_viewcache.")
+
+
 def make_serializer(config: Mapping[str, Any], prefix: str = "CACHE_") -> Serializer:
     """The serializer named by ``{prefix}SERIALIZER``: ``pickle`` (default), ``json``,
     ``signed-pickle`` (keyed by ``SECRET_KEY``, with ``SECRET_KEY_FALLBACKS``), a
-    :class:`~flask_cachecore.serializers.Serializer` or a dotted path to one."""
+    :class:`~flask_cachecore.serializers.Serializer` or a dotted path to one, or, as in
+    Flask-Caching 2.5, a cachelib ``BaseSerializer`` instance (used as it is) or class (made
+    with no arguments)."""
     key = prefix + "SERIALIZER"
     value = config.get(key) or "pickle"
-    if isinstance(value, Serializer):
-        return value
+    if isinstance(value, Serializer | CachelibSerializer):
+        return cast(Serializer, value)  # cachelib's has the same dumps/loads
+    if isinstance(value, type):
+        return _serializer_from_class(key, value)
     if not isinstance(value, str):
-        raise CacheConfigError(
-            key, value, "must be 'pickle', 'json', 'signed-pickle' or a Serializer"
-        )
+        raise CacheConfigError(key, value, _SERIALIZER_CHOICES)
     if "." in value:
         obj = _import(key, value)
-        return obj() if isinstance(obj, type) else obj  # type: ignore[no-any-return]
+        return _serializer_from_class(key, obj) if isinstance(obj, type) else obj
     try:
         return serializer_by_name(
             value, config.get("SECRET_KEY"), config.get("SECRET_KEY_FALLBACKS") or ()
         )
     except ValueError as exc:
         raise CacheConfigError(key, value, str(exc)) from None
+
+
+_SERIALIZER_CHOICES = (
+    "must be 'pickle', 'json', 'signed-pickle', a flask-cachecore Serializer"
+    " or a cachelib BaseSerializer (an instance or a class)"
+)
+
+
+def _serializer_from_class(key: str, cls: type) -> Serializer:
+    if not issubclass(cls, Serializer | CachelibSerializer):
+        raise CacheConfigError(key, cls, _SERIALIZER_CHOICES)
+    try:
+        return cast(Serializer, cls())
+    except TypeError as exc:
+        raise CacheConfigError(
+            key, cls, f"could not be made with no arguments; pass an instance ({exc})"
+        ) from None
 
 
 def _import(key: str, path: str) -> Any:
@@ -264,7 +295,8 @@ def make_backend(
     """Build the backend that ``{prefix}TYPE`` names, from the other ``{prefix}*`` keys.
 
     ``{prefix}TYPE`` is one of :data:`BACKENDS` (or an old lower-case alias such as ``redis``), a
-    Flask-Caching path such as ``flask_caching.backends.RedisCache`` (mapped to ours), a cachelib
+    Flask-Caching path such as ``flask_caching.backends.RedisCache`` or its port
+    ``flask_viewcache.backends.RedisCache`` (mapped to ours, read from the same keys), a cachelib
     class (``cachelib.MongoDbCache``) or the dotted path of a factory. A factory is a callable
     ``factory(app, config, args, kwargs)``, or a ``BaseCache`` subclass with such a ``factory``
     classmethod, as in Flask-Caching; a plain ``BaseCache`` subclass is called with
@@ -285,12 +317,14 @@ def make_backend(
     kwargs.update(options)
     ser = serializer or make_serializer(config, prefix)
 
-    if name.startswith("flask_caching.") and name.rsplit(".", 1)[-1] in BACKENDS:
+    if name.startswith(_PORTED_PATHS) and name.rsplit(".", 1)[-1] in BACKENDS:
         name = name.rsplit(".", 1)[-1]  # a ported Flask-Caching config: the same backend, ours
     name = _ALIASES.get(name, name)
     if name in _UNSUPPORTED:
         raise settings.fail("TYPE", f"is not supported; use one of {', '.join(BACKENDS)}")
     factory = BACKENDS.get(name)
+    if factory is _null and settings.get("SERIALIZER") not in _DEFAULT_SERIALIZER:
+        _give_serializer(settings, NullCache(), ser)
     if factory is not None:
         try:
             return factory(settings, args, kwargs, ser)
@@ -305,7 +339,26 @@ def make_backend(
             "TYPE",
             f"is not a known backend; use one of {', '.join(BACKENDS)} or a dotted import path",
         )
-    return _from_import(settings, name, app, args, kwargs)
+    backend = _from_import(settings, name, app, args, kwargs)
+    if settings.get("SERIALIZER") not in _DEFAULT_SERIALIZER:
+        _give_serializer(settings, backend, ser)
+    return backend
+
+
+#: ``SERIALIZER`` values that mean "no choice made": an imported backend keeps its own
+_DEFAULT_SERIALIZER = (None, "", "pickle")
+
+
+def _give_serializer(settings: _Settings, backend: BaseCache, ser: Serializer) -> None:
+    """Put the configured serializer in a backend built from an import path, as Flask-Caching
+    2.5 does; a backend that keeps no ``serializer`` cannot take one, which is worth a warning."""
+    if hasattr(backend, "serializer"):
+        backend.serializer = ser
+    else:
+        warnings.warn(
+            f"{settings.prefix}SERIALIZER is ignored: {type(backend).__name__} has no serializer",
+            stacklevel=4,
+        )
 
 
 def _from_import(

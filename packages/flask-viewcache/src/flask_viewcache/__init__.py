@@ -3,7 +3,7 @@ API of Flask-Caching 2.x."""
 
 from .extension import DEFAULTS, Cache
 from .jinja import CacheExtension
-from .keys import make_template_fragment_key
+from .keys import SUPPORTED_HASH_FUNCTIONS, function_namespace, make_template_fragment_key
 from .signals import cache_memoize_hit, cache_memoize_miss, cache_view_hit, cache_view_miss
 from .views import CachedResponse
 
@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULTS",
+    "SUPPORTED_HASH_FUNCTIONS",
     "Cache",
     "CacheExtension",
     "CachedResponse",
@@ -18,5 +19,6 @@ __all__ = [
     "cache_memoize_miss",
     "cache_view_hit",
     "cache_view_miss",
+    "function_namespace",
     "make_template_fragment_key",
 ]

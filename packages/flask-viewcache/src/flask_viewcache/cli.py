@@ -18,7 +18,7 @@ def _stores() -> list[tuple[Any, Store]]:
 
 
 def _describe(store: Store) -> str:
-    raw = getattr(store.backend, "backend", store.backend)
+    raw = getattr(store.direct, "backend", store.direct)
     return f"{type(raw).__name__} (key prefix {store.key_prefix!r})"
 
 
@@ -46,7 +46,7 @@ def clear_command(flush_all: bool) -> None:
     """Delete this app's entries: only the keys under CACHE_KEY_PREFIX, never a whole Redis."""
     failed = False
     for _cache, store in _stores():
-        raw = getattr(store.backend, "backend", store.backend)
+        raw = getattr(store.direct, "backend", store.direct)
         if _is_redis(raw) and not getattr(raw, "key_prefix", ""):
             click.echo(
                 f"refused: {_describe(store)} has no CACHE_KEY_PREFIX, so clearing it would"
@@ -68,7 +68,7 @@ def clear_command(flush_all: bool) -> None:
                 f"{_describe(store)} lives inside each app process: restart them to clear it"
             )
             continue
-        if store.backend.clear():
+        if store.direct.clear():
             click.echo(f"cleared {_describe(store)}")
         else:
             click.echo(f"could not clear {_describe(store)}: the backend failed", err=True)
@@ -84,7 +84,7 @@ def stats_command() -> None:
     prefix. Hit counters are per process: read them with ``cache.stats()`` in the app."""
     report = []
     for cache, store in _stores():
-        raw = getattr(store.backend, "backend", store.backend)
+        raw = getattr(store.direct, "backend", store.direct)
         entry: dict[str, Any] = {"cache": _describe(store), **cache.stats()}
         if _is_redis(raw) and hasattr(raw, "_scan_prefix"):
             try:

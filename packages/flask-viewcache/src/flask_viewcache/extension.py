@@ -10,15 +10,18 @@ from typing import Any, TypeVar
 from cachelib import BaseCache
 from flask import Flask
 from flask.globals import _cv_app
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
-from flask_cachecore import CacheConfigError, RedisClusterCache, make_cache
+from flask_cachecore import CacheConfigError, FailSafeCache, RedisClusterCache, make_cache
 from flask_cachecore.backends import config_number
 
 from .calls import Timeout, timeout_seconds
-from .keys import tag_version_key
+from .keys import FRAGMENT_PREFIX, tag_version_key
 from .memoize import Memoized, memoized_of
-from .store import Settings, Store, is_in_process, use_in_process_serializer
-from .views import CachedView, QueryArgs
+from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
+from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
+from .views import CachedView, QueryArgs, thaw
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,10 +79,12 @@ class Cache:
         - ``CACHE_TYPE``: ``NullCache`` (default), ``SimpleCache``, ``FileSystemCache``,
           ``RedisCache``, ``RedisSentinelCache``, ``RedisClusterCache``, ``MemcachedCache``
           or a dotted path; with the backend's own keys (``CACHE_REDIS_URL``,
-          ``CACHE_MEMCACHED_SERVERS``, ``CACHE_DIR``, ``CACHE_THRESHOLD``, ``CACHE_ARGS``,
-          ``CACHE_OPTIONS`` ...), read by :func:`flask_cachecore.make_backend`.
+          ``CACHE_MEMCACHED_SERVERS``, ``CACHE_DIR``, ``CACHE_FILE_HASH_METHOD``,
+          ``CACHE_THRESHOLD``, ``CACHE_ARGS``, ``CACHE_OPTIONS`` ...), read by
+          :func:`flask_cachecore.make_backend`.
         - ``CACHE_DEFAULT_TIMEOUT`` (300), ``CACHE_KEY_PREFIX`` (``flask_cache_``),
-          ``CACHE_SERIALIZER`` (``pickle``; ``signed-pickle`` for a shared server; ``json``).
+          ``CACHE_SERIALIZER`` (``pickle``; ``signed-pickle`` for a shared server; ``json``;
+          or a cachelib serializer class or instance).
         - ``CACHE_SOURCE_CHECK``, ``CACHE_ENABLE_SIGNALS``, ``CACHE_HASH_METHOD``,
           ``CACHE_NO_NULL_WARNING``: as in Flask-Caching.
         - ``CACHE_LOCK`` (False): stampede protection by default for every decorator;
@@ -125,15 +130,20 @@ class Cache:
         )
         backend = make_cache(merged, app=app)
         use_in_process_serializer(backend, merged)
+        # a subclass that overrides get/set/... sees the decorators' traffic, versions included
+        through_public = overrides_storage_methods(type(self), Cache)
         states[self] = Store(
-            backend=backend,
-            local_versions={} if is_in_process(backend) else None,
+            backend=PublicMethodsBackend(self, backend) if through_public else backend,
+            direct=backend,
+            local_versions={} if is_in_process(backend) and not through_public else None,
             default_timeout=int(config_number(merged, "CACHE_DEFAULT_TIMEOUT", 300)),
             settings=settings,
             key_prefix=str(merged.get("CACHE_KEY_PREFIX") or ""),
         )
-        # Flask-Caching's layout: apps that read the backend from here keep working
-        app.extensions.setdefault("cache", {})[self] = backend
+        # Flask-Caching's layout: apps that read the backend from here (its class, its
+        # serializer, its client) keep working, so it is the backend itself, unwrapped
+        raw = backend.backend if isinstance(backend, FailSafeCache) else backend
+        app.extensions.setdefault("cache", {})[self] = raw
 
         if self.with_jinja2_ext:
             from .jinja import JINJA_CACHE_ATTR_NAME, CacheExtension
@@ -177,12 +187,14 @@ class Cache:
     @property
     def cache(self) -> BaseCache:
         """The backend of the current app (behind its fail-safe wrapper)."""
-        return self.store().backend
+        return self.store().direct  # type: ignore[no-any-return]
 
     # -- Flask-Caching's proxies ---------------------------------------------------------------
 
     def get(self, key: str) -> Any:
-        return self.cache.get(key)
+        """The value under ``key``; for the key of a ``cached`` view or a ``{% cache %}``
+        fragment, what the view returned or the fragment's text, as in Flask-Caching."""
+        return public_value(key, self.cache.get(key))
 
     def set(self, key: str, value: Any, timeout: Timeout = None) -> bool:
         return bool(self.cache.set(key, value, timeout=_plain_timeout(timeout)))
@@ -197,10 +209,12 @@ class Cache:
         return bool(self.cache.has(key))
 
     def get_many(self, *keys: str) -> list[Any]:
-        return list(self.cache.get_many(*keys))
+        values = self.cache.get_many(*keys)
+        return [public_value(key, value) for key, value in zip(keys, values, strict=False)]
 
     def get_dict(self, *keys: str) -> dict[str, Any]:
-        return dict(self.cache.get_dict(*keys))
+        found = self.cache.get_dict(*keys)
+        return {key: public_value(key, value) for key, value in found.items()}
 
     def set_many(self, mapping: dict[str, Any], timeout: Timeout = None) -> list[Any]:
         return list(self.cache.set_many(mapping, timeout=_plain_timeout(timeout)))
@@ -241,7 +255,7 @@ class Cache:
         store = self.store()
         if store.local_versions is not None:
             store.local_versions.clear()
-        return bool(store.backend.clear())
+        return bool(store.direct.clear())
 
     # -- decorators ----------------------------------------------------------------------------
 
@@ -395,10 +409,30 @@ class Cache:
             field: sum(counters[field] for counters in functions.values())
             for field in ("hits", "misses", "stale", "bypassed")
         }
-        backend_stats = getattr(store.backend, "stats", None)
+        backend_stats = getattr(store.direct, "stats", None)
         backend: dict[str, Any] = backend_stats() if callable(backend_stats) else {}
         errors = int(backend.get("errors", 0)) + int(backend.get("skipped", 0)) + store.errors
         return {**totals, "errors": errors, "backend": backend, "functions": functions}
+
+
+def public_value(key: str, value: Any) -> Any:
+    """What Flask-Caching's ``cache.get`` gives for ``key``: the value a ``cached`` view
+    returned (a stored abort is returned, not raised) or a fragment's text, taken out of its
+    envelope. A memoized value stays in its envelope: whether it is still valid depends on
+    versions stored under other keys (see the README's porting notes). The decorators of a
+    ``Cache`` subclass read through its ``get`` and need the envelope itself."""
+    if type(value) not in (tuple, list) or len(value) != 4 or value[0] != MARK or value[2]:
+        return value
+    if reading_envelopes.get():
+        return value
+    payload = value[1]
+    if key.startswith(FRAGMENT_PREFIX) and type(payload) in (list, tuple) and len(payload) == 2:
+        text, is_markup = payload
+        return Markup(text) if is_markup else text
+    try:
+        return thaw(payload)
+    except HTTPException as exc:
+        return exc
 
 
 def _plain_timeout(timeout: Timeout) -> int | None:

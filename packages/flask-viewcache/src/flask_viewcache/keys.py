@@ -8,11 +8,12 @@ keys never hold memory addresses and are equal in every process.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask_cachecore import args_token, fit_key, hash_tag, stable_repr
+from flask_cachecore import args_token, fit_key, hash_tag, qualified_name, stable_repr
 from flask_cachecore.keys import digest
 
 #: types whose ``stable_repr`` is their ``repr``: the fast path of the hot loop
@@ -148,6 +149,43 @@ def owner_token(owner: Any, is_class: bool) -> str:
     return instance_token(owner)
 
 
+#: the ``hashlib`` constructors Flask-Caching lists for ``CACHE_HASH_METHOD`` /
+#: ``hash_method=``; any constructor whose objects have ``hexdigest()`` works here
+SUPPORTED_HASH_FUNCTIONS: list[HashMethod] = [
+    hashlib.sha1,
+    hashlib.sha224,
+    hashlib.sha256,
+    hashlib.sha384,
+    hashlib.sha512,
+    hashlib.md5,
+]
+
+
+def function_namespace(f: Callable[..., Any], args: Any = None) -> tuple[str, str | None]:
+    """``(name, instance name)`` of a function, as Flask-Caching's helper of that name: the
+    module-qualified name, and, for a method bound to an instance (or called with ``args``
+    whose first is its ``self``), that name followed by the instance's stable identity.
+
+    :raises ValueError: for a classmethod's function reached without its class.
+    """
+    target = getattr(f, "_viewcache_memoized", None)
+    func = target.func if target is not None else getattr(f, "__func__", f)
+    name = qualified_name(func)
+    try:
+        parameters = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        parameters = []
+    first = parameters[0] if parameters else None
+    bound = getattr(f, "__self__", None)
+    if first == "cls" and bound is None and not (args and isinstance(args[0], type)):
+        raise ValueError("a classmethod's namespace needs the class as the first argument")
+    if bound is not None and not isinstance(bound, type):
+        return name, f"{name}.{instance_token(bound)}"
+    if first == "self" and args:
+        return name, f"{name}.{instance_token(args[0])}"
+    return name, None
+
+
 def memo_prefix(name: str) -> str:
     """Start of every key of the memoized function ``name``; the hash tag puts the values and
     the versions of one function in one Redis Cluster slot, so a hit is one ``MGET``."""
@@ -175,7 +213,7 @@ def source_digest(func: Callable[..., Any], hash_method: HashMethod | None) -> s
     return hexdigest(source, hash_method)
 
 
-_FRAGMENT_PREFIX = "_template_fragment_cache_"
+FRAGMENT_PREFIX = "_template_fragment_cache_"
 
 
 def make_template_fragment_key(fragment_name: str, vary_on: Iterable[Any] | None = None) -> str:
@@ -190,4 +228,4 @@ def make_template_fragment_key(fragment_name: str, vary_on: Iterable[Any] | None
     True
     """
     parts = [fragment_name, *(vary_on or ())]
-    return fit_key(f"{_FRAGMENT_PREFIX}{fragment_name}:{digest(fast_args_token(parts))}")
+    return fit_key(f"{FRAGMENT_PREFIX}{fragment_name}:{digest(fast_args_token(parts))}")

@@ -124,7 +124,8 @@ class Memoized:
             else:
                 store.bump([self.function_version_key])
             return
-        owned = self.binder.first_is_self or self.binder.first_is_cls
+        # a bound method supplies its ``self``/``cls``, also when ``args_to_ignore`` names it
+        owned = self.binder.positional[:1] in (["self"], ["cls"])
         if bound_to is not None and owned and not (args and args[0] is bound_to):
             args = (bound_to, *args)
         store.backend.delete(self.keys(store, args, kwargs)[0])

@@ -152,11 +152,16 @@ class Store:
     #: what hits read through: the bare backend when it lives in this process (it cannot
     #: fail or hang, so the fail-safe wrapper would only cost time), else ``backend``
     reader: Any = None
+    #: the backend itself, for ``Cache``'s proxies, when ``backend`` is a
+    #: :class:`~flask_viewcache.subclassing.PublicMethodsBackend` (else ``backend``)
+    direct: Any = None
     stats: dict[str, FunctionStats] = field(default_factory=dict)
     errors: int = 0
     _stats_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        if self.direct is None:
+            self.direct = self.backend
         if self.reader is None:
             raw = getattr(self.backend, "backend", self.backend)
             self.reader = raw if isinstance(raw, MemoryCache) else self.backend

@@ -162,6 +162,9 @@ class CachedView:
         self.soft_timeout = soft_timeout
         self._source: str | None = None
         self.wrapper: Any = None
+        #: ``make_key`` bound once: a view whose ``make_cache_key`` is no longer this one had
+        #: it replaced by the app
+        self.default_key = self.make_key
         #: the key is the default one (path, method, host) with nothing more
         self.plain_key = self.per_request and not query_string and not source_check
         #: no callback, tag, soft timeout or custom key: the hit path can be inlined
@@ -180,12 +183,25 @@ class CachedView:
         host: str | None = None,
         **kwargs: Any,
     ) -> str:
-        """The key of the current request, or, outside one (or given ``path``), of the
-        request for ``path`` (default: ``url_for`` the view with ``kwargs``), ``method``
-        (``GET``) and ``host`` (``SERVER_NAME``)."""
+        """The key of the current request; given view arguments (positional ones fill the
+        view's parameters in order, as in Flask-Caching), of the request for ``url_for`` the
+        view with them; given ``path``, of the request for that path. Outside a request the
+        ``method`` is ``GET`` and the ``host`` is ``SERVER_NAME``."""
+        if args:
+            names = self.parameter_names()
+            kwargs = {**dict(zip(names, args, strict=False)), **kwargs}
+        if path is None and kwargs:
+            path = url_for(self.func.__name__, _external=False, **kwargs)
         return self.key_for(
-            self.cache.store(), path=path, query_args=query_args, method=method, host=host, **kwargs
+            self.cache.store(), path=path, query_args=query_args, method=method, host=host
         )
+
+    def parameter_names(self) -> list[str]:
+        """Names of the view's parameters (read when a key is asked for, never per request)."""
+        try:
+            return list(inspect.signature(self.func).parameters)
+        except (TypeError, ValueError):
+            return []
 
     def key_for(
         self,
@@ -205,7 +221,12 @@ class CachedView:
             ctx = _cv_request.get(None)
             req = ctx.request if ctx is not None else None
             if path is None:
-                path = req.path if req is not None else url_for(self.func.__name__, **kwargs)
+                path = (
+                    req.path
+                    if req is not None
+                    # outside a request ``url_for`` makes an external URL by default
+                    else url_for(self.func.__name__, _external=False, **kwargs)
+                )
             if method is None:
                 method = req.method if req is not None else "GET"  # Werkzeug upper-cases it
             else:
@@ -233,6 +254,10 @@ class CachedView:
     def _key(self, store: Store, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         if self.custom_key is not None:
             return str(self.custom_key(*args, **kwargs))
+        assigned = self.wrapper.make_cache_key
+        if assigned is not self.default_key:
+            # the app replaced ``view.make_cache_key``: Flask-Caching calls it like this
+            return str(assigned(*args, use_request=True, **kwargs))
         return self.key_for(store)
 
     # -- calls ---------------------------------------------------------------------------------
@@ -330,7 +355,7 @@ class CachedView:
         if store is None:
             return self.func(*args, **kwargs)
         stats = store.function_stats(self.name)
-        if self.simple:
+        if self.simple and self.wrapper.make_cache_key is self.default_key:
             key = self.key_for(store)
             envelope = store.reader.get(key)
             if (
@@ -414,6 +439,7 @@ class CachedView:
         cache, name, func = self.cache, self.name, self.func
         key_prefix = self.key_prefix
         call = self.call
+        default_key = self.default_key
         if not (self.simple and self.plain_key):
 
             @functools.wraps(func)
@@ -425,7 +451,7 @@ class CachedView:
         @functools.wraps(func)
         def fast_wrapper(*args: Any, **kwargs: Any) -> Any:
             req_ctx = _cv_request.get(None)
-            if req_ctx is None:
+            if req_ctx is None or fast_wrapper.make_cache_key is not default_key:  # type: ignore[attr-defined]
                 return call(args, kwargs)
             states = req_ctx.app.extensions.get("viewcache")
             store = None if states is None else states.get(cache)
@@ -506,7 +532,7 @@ class CachedView:
             wrapper = self._sync_wrapper()
         wrapper.uncached = func
         wrapper.cache_timeout = timeout
-        wrapper.make_cache_key = self.make_key
+        wrapper.make_cache_key = self.default_key
         wrapper._viewcache_view = self
         self.wrapper = wrapper
         return wrapper

@@ -1,0 +1,5 @@
+"""``NullCache``: cachelib's cache that keeps nothing."""
+
+from cachelib import NullCache
+
+__all__ = ["NullCache"]
