@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_LOCK_TIMEOUT": 10.0,
     "CACHE_LOCK_WAIT": 10.0,
     "CACHE_STATUS_HEADER": False,
+    "CACHE_STORE_SESSION_VIEWS": False,
 }
 
 
@@ -90,6 +91,8 @@ class Cache:
         - ``CACHE_LOCK`` (False): stampede protection by default for every decorator;
           ``CACHE_LOCK_TIMEOUT`` (10 s) and ``CACHE_LOCK_WAIT`` (10 s) bound it.
         - ``CACHE_STATUS_HEADER`` (False): add ``Cache-Status`` to cached views' responses.
+        - ``CACHE_STORE_SESSION_VIEWS`` (False): store a view's result even when the view read
+          the session (Flask-Caching's behaviour); by default such a result is not stored.
         - ``CACHE_OPERATION_TIMEOUT`` (0.25 s), ``CACHE_FAILURE_THRESHOLD`` (5),
           ``CACHE_RECOVERY_TIMEOUT`` (10 s), ``CACHE_FAILSAFE`` (True): failure handling.
 
@@ -127,6 +130,7 @@ class Cache:
             status_header=bool(merged["CACHE_STATUS_HEADER"]),
             source_check=bool(merged["CACHE_SOURCE_CHECK"]),
             hash_method=hash_method,
+            store_session_views=bool(merged["CACHE_STORE_SESSION_VIEWS"]),
         )
         backend = make_cache(merged, app=app)
         use_in_process_serializer(backend, merged)

@@ -133,6 +133,7 @@ class Settings:
     status_header: bool = False
     source_check: bool = False
     hash_method: Callable[..., Any] | None = None
+    store_session_views: bool = False
 
 
 @dataclass

@@ -15,6 +15,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -65,6 +66,27 @@ class CachedResponse(Response):
         # take over the state of the finished response rather than rebuilding it
         self.__dict__ = response.__dict__
         self.timeout = timeout_seconds(timeout)
+
+
+#: whether the view run last in this context read the session (set by ``_run``)
+_view_read_session: ContextVar[bool] = ContextVar("viewcache_view_read_session", default=False)
+_warned_session_views: set[str] = set()
+
+
+def session_was_read() -> bool:
+    """Whether the current request's session has been read, looked at without reading it.
+
+    Flask 3.1 marks the session accessed when ``RequestContext.session`` is touched, so this
+    reads the private ``_session`` where it exists (the plain attribute on older Flask). A null
+    session (no ``SECRET_KEY``) holds nothing of a user's and does not count.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        return False
+    sess = getattr(ctx, "_session", None) if hasattr(ctx, "_session") else ctx.session
+    if sess is None or not getattr(sess, "accessed", False):
+        return False
+    return not ctx.app.session_interface.is_null_session(sess)
 
 
 def freeze(value: Any) -> tuple[Any, bool]:
@@ -284,6 +306,9 @@ class CachedView:
         payload, storable = freeze(value)
         if not storable or (value is None and not self.cache_none):
             return payload, False
+        if self._reads_session(store):
+            store.function_stats(self.name).bypassed += 1
+            return payload, False
         if self.response_filter is not None:
             seen = value.get_response() if isinstance(value, HTTPException) else value
             if not self.response_filter(seen):
@@ -304,18 +329,42 @@ class CachedView:
         return payload, stored
 
     def _run(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        already_read = session_was_read()
         try:
             value = self.func(*args, **kwargs)
+            if inspect.isgenerator(value):
+                value = join_generator(value)
         except HTTPException as exc:  # an abort is cached like a response (Flask-Caching 2.5)
-            return exc
-        return join_generator(value) if inspect.isgenerator(value) else value
+            value = exc
+        _view_read_session.set(not already_read and session_was_read())
+        return value
 
     async def _run_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        already_read = session_was_read()
         try:
             value = await self.func(*args, **kwargs)
         except HTTPException as exc:
-            return exc
+            value = exc
+        _view_read_session.set(not already_read and session_was_read())
         return value
+
+    def _reads_session(self, store: Store) -> bool:
+        """Whether the run just made read the session, so that its result belongs to one user.
+
+        A key that read the session (``make_cache_key`` or a ``key_prefix`` callable keyed by the
+        user) already keeps users apart: the session then counts as read before the view ran.
+        """
+        if not _view_read_session.get() or store.settings.store_session_views:
+            return False
+        if self.name not in _warned_session_views:
+            _warned_session_views.add(self.name)
+            logger.warning(
+                "%s read the session, so its result is not cached: it would be served to every"
+                " user. Key it by user (make_cache_key), cache a fragment instead, or set"
+                " CACHE_STORE_SESSION_VIEWS",
+                self.name,
+            )
+        return True
 
     def _hit(
         self,
