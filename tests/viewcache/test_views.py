@@ -7,6 +7,7 @@ import inspect
 import itertools
 from typing import Any
 
+import pytest
 from flask import Flask, Response, request
 
 from flask_viewcache import Cache
@@ -217,3 +218,34 @@ def test_stale_while_revalidate_on_a_view(make_app: Any, monkeypatch: Any) -> No
     assert refreshed.data == b"GET 2"
     assert refreshed.headers["Cache-Status"] == "flask-viewcache; fwd=stale"
     assert client.get("/n").data == b"GET 2"
+
+
+def test_async_view_is_cached_through_flask() -> None:
+    pytest.importorskip("asgiref")  # flask[async]
+    app = Flask(__name__)
+    app.config.update(CACHE_TYPE="SimpleCache")
+    cache = Cache(app)
+    calls: list[int] = []
+
+    @app.get("/async")
+    @cache.cached(timeout=60)
+    async def async_page() -> str:
+        await asyncio.sleep(0)
+        calls.append(1)
+        return f"async page {len(calls)}"
+
+    @cache.memoize(timeout=60)
+    async def async_double(n: int) -> int:
+        calls.append(n)
+        return n * 2
+
+    @app.get("/double/<int:n>")
+    async def double(n: int) -> str:
+        return str(await async_double(n))
+
+    assert inspect.iscoroutinefunction(async_page)
+    assert inspect.iscoroutinefunction(async_double)
+    client = app.test_client()
+    assert client.get("/async").data == client.get("/async").data == b"async page 1"
+    assert client.get("/double/4").data == client.get("/double/4").data == b"8"
+    assert calls == [1, 4]
