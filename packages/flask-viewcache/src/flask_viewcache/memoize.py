@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# the actions of :meth:`Memoized._plan`
+_UNCACHED, _HIT, _REFRESH, _MISS = "uncached", "hit", "refresh", "miss"
+
+
 class Memoized:
     """What ``memoize`` knows of one decorated function, worked out once."""
 
@@ -167,20 +171,22 @@ class Memoized:
         envelope, current = store.read(key, version_keys)
         return envelope[1] if store.valid(envelope, current) else MISSING
 
-    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """One call of the memoized function (sync)."""
-        func = self.func
+    def _plan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """What one call must do, shared by the sync and async paths:
+        ``(action, store, key, version_keys, current, hit value)``, where the action is to run
+        uncached, return a hit, refresh a stale entry (this caller was elected), or compute a
+        miss. Counters and signals are done here."""
         store = self.cache.store_or_none()
         if store is None:
-            return func(*args, **kwargs)
-        if self.unless is not None and self.unless((func,), args, kwargs):
+            return _UNCACHED, None, "", (), (), None
+        if self.unless is not None and self.unless((self.func,), args, kwargs):
             store.function_stats(self.name).bypassed += 1
-            return func(*args, **kwargs)
+            return _UNCACHED, None, "", (), (), None
         try:
             key, version_keys = self.keys(store, args, kwargs)
         except UnkeyableError as exc:
             self._unkeyable(exc)
-            return func(*args, **kwargs)
+            return _UNCACHED, None, "", (), (), None
         envelope, current = store.read(key, version_keys)
         stats = store.function_stats(self.name)
         if (
@@ -195,21 +201,24 @@ class Memoized:
                 and store.claim_refresh(key, store.settings.lock_timeout)
             ):
                 stats.stale += 1
-                try:
-                    value = func(*args, **kwargs)
-                    if inspect.isgenerator(value):
-                        value = join_generator(value)
-                    self._store(store, key, version_keys, current, value)
-                    return value
-                finally:
-                    store.release_refresh(key)
+                return _REFRESH, store, key, version_keys, current, None
             stats.hits += 1
             if store.settings.signals:
                 self._signal(True, key, args, kwargs)
-            return envelope[1]
+            return _HIT, store, key, version_keys, current, envelope[1]
         stats.misses += 1
         if store.settings.signals:
             self._signal(False, key, args, kwargs)
+        return _MISS, store, key, version_keys, current, None
+
+    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """One call of the memoized function (sync)."""
+        action, store, key, version_keys, current, found = self._plan(args, kwargs)
+        if action is _HIT:
+            return found
+        func = self.func
+        if action is _UNCACHED:
+            return func(*args, **kwargs)
 
         def compute() -> Any:
             value = func(*args, **kwargs)
@@ -218,6 +227,11 @@ class Memoized:
             self._store(store, key, version_keys, current, value)
             return value
 
+        if action is _REFRESH:
+            try:
+                return compute()
+            finally:
+                store.release_refresh(key)
         if self.lock or (self.lock is None and store.settings.lock):
             return compute_once(
                 key,
@@ -232,48 +246,18 @@ class Memoized:
     async def call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """One call of the memoized coroutine function. Stampede locks do not apply here:
         waiting on a lock would block the event loop."""
-        func = self.func
-        store = self.cache.store_or_none()
-        if store is None:
-            return await func(*args, **kwargs)
-        if self.unless is not None and self.unless((func,), args, kwargs):
-            store.function_stats(self.name).bypassed += 1
-            return await func(*args, **kwargs)
+        action, store, key, version_keys, current, found = self._plan(args, kwargs)
+        if action is _HIT:
+            return found
+        if action is _UNCACHED:
+            return await self.func(*args, **kwargs)
         try:
-            key, version_keys = self.keys(store, args, kwargs)
-        except UnkeyableError as exc:
-            self._unkeyable(exc)
-            return await func(*args, **kwargs)
-        envelope, current = store.read(key, version_keys)
-        stats = store.function_stats(self.name)
-        if (
-            (self.forced_update is None or not self.forced_update((), args, kwargs))
-            and store.valid(envelope, current)
-            and (self.is_stale is None or not self.is_stale((envelope[1],), args, kwargs))
-        ):
-            fresh_until = envelope[3]
-            if (
-                fresh_until
-                and store_module.wall_clock() > fresh_until
-                and store.claim_refresh(key, store.settings.lock_timeout)
-            ):
-                stats.stale += 1
-                try:
-                    value = await func(*args, **kwargs)
-                    self._store(store, key, version_keys, current, value)
-                    return value
-                finally:
-                    store.release_refresh(key)
-            stats.hits += 1
-            if store.settings.signals:
-                self._signal(True, key, args, kwargs)
-            return envelope[1]
-        stats.misses += 1
-        if store.settings.signals:
-            self._signal(False, key, args, kwargs)
-        value = await func(*args, **kwargs)
-        self._store(store, key, version_keys, current, value)
-        return value
+            value = await self.func(*args, **kwargs)
+            self._store(store, key, version_keys, current, value)
+            return value
+        finally:
+            if action is _REFRESH:
+                store.release_refresh(key)
 
     def wrap(self, timeout: Timeout) -> Any:
         """The decorated function, with Flask-Caching's attributes."""
