@@ -68,6 +68,9 @@ class CachedResponse(Response):
         self.timeout = timeout_seconds(timeout)
 
 
+# the actions of :meth:`CachedView._plan`
+_UNCACHED, _HIT, _REFRESH, _MISS = "uncached", "hit", "refresh", "miss"
+
 #: whether the view run last in this context read the session (set by ``_run``)
 _view_read_session: ContextVar[bool] = ContextVar("viewcache_view_read_session", default=False)
 _warned_session_views: set[str] = set()
@@ -417,24 +420,41 @@ class CachedView:
                 self.after_hit(store, key, args, kwargs)
                 return thaw(envelope[1])
             return self.miss(store, stats, key, (), args, kwargs)
+        action, key, current, payload = self._plan(store, stats, args, kwargs)
+        if action is _HIT:
+            return thaw(payload)
+        if action is _UNCACHED:
+            return self.func(*args, **kwargs)
+        if action is _REFRESH:
+            try:
+                return self._finish(self._store(store, key, current, self._run(args, kwargs)))
+            finally:
+                store.release_refresh(key)
+        return self.compute_miss(store, key, current, args, kwargs)
+
+    def _plan(
+        self, store: Store, stats: FunctionStats, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[str, str, tuple[Any, ...], Any]:
+        """What one call must do, shared by the sync and async paths:
+        ``(action, key, current versions, hit payload)``, where the action is to run uncached,
+        return a hit, refresh a stale entry (this caller was elected), or compute a miss.
+        Counters, ``Cache-Status`` marks and signals are done here."""
         if self.unless is not None and self.unless((self.func,), args, kwargs):
             stats.bypassed += 1
             self._mark(store, "fwd=bypass")
-            return self.func(*args, **kwargs)
+            return _UNCACHED, "", (), None
         key = self._key(store, args, kwargs)
         payload, current, refresh = self._hit(store, key, args, kwargs)
         if refresh:
             stats.stale += 1
             self._mark(store, "fwd=stale")
-            try:
-                return self._finish(self._store(store, key, current, self._run(args, kwargs)))
-            finally:
-                store.release_refresh(key)
+            return _REFRESH, key, current, None
         if payload is not MISSING:
             stats.hits += 1
             self.after_hit(store, key, args, kwargs)
-            return thaw(payload)
-        return self.miss(store, stats, key, current, args, kwargs)
+            return _HIT, key, current, payload
+        self.count_miss(store, stats, key, args, kwargs)
+        return _MISS, key, current, None
 
     def after_hit(self, store: Store, key: str, args: tuple[Any, ...], kwargs: Any) -> None:
         settings = store.settings
@@ -452,9 +472,25 @@ class CachedView:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
+        self.count_miss(store, stats, key, args, kwargs)
+        return self.compute_miss(store, key, current, args, kwargs)
+
+    def count_miss(
+        self, store: Store, stats: FunctionStats, key: str, args: tuple[Any, ...], kwargs: Any
+    ) -> None:
         stats.misses += 1
         if store.settings.signals:
             self._signal(False, key, args, kwargs)
+
+    def compute_miss(
+        self,
+        store: Store,
+        key: str,
+        current: tuple[Any, ...],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Run the view for a miss (once across callers with a lock) and store its result."""
         if (self.lock or (self.lock is None and store.settings.lock)) and not is_head():
 
             def lookup() -> Any:
@@ -534,35 +570,25 @@ class CachedView:
         return thaw(result[0])
 
     async def call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """One call of the cached coroutine function. Stampede locks do not apply here:
+        waiting on a lock would block the event loop."""
         store = self.cache.store_or_none()
         if store is None:
             return await self.func(*args, **kwargs)
         stats = store.function_stats(self.name)
-        if self.unless is not None and self.unless((self.func,), args, kwargs):
-            stats.bypassed += 1
-            self._mark(store, "fwd=bypass")
-            return await self.func(*args, **kwargs)
-        key = self._key(store, args, kwargs)
-        payload, current, refresh = self._hit(store, key, args, kwargs)
-        if refresh:
-            stats.stale += 1
-            self._mark(store, "fwd=stale")
-            try:
-                value = await self._run_async(args, kwargs)
-                return self._finish(self._store(store, key, current, value))
-            finally:
-                store.release_refresh(key)
-        if payload is not MISSING:
-            stats.hits += 1
-            self._mark(store, "hit")
-            if store.settings.signals:
-                self._signal(True, key, args, kwargs)
+        action, key, current, payload = self._plan(store, stats, args, kwargs)
+        if action is _HIT:
             return thaw(payload)
-        stats.misses += 1
-        if store.settings.signals:
-            self._signal(False, key, args, kwargs)
-        value = await self._run_async(args, kwargs)
-        _, stored = self._store(store, key, current, value)
+        if action is _UNCACHED:
+            return await self.func(*args, **kwargs)
+        try:
+            value = await self._run_async(args, kwargs)
+            payload, stored = self._store(store, key, current, value)
+        finally:
+            if action is _REFRESH:
+                store.release_refresh(key)
+        if action is _REFRESH:
+            return thaw(payload)
         self._mark(store, "fwd=uri-miss; stored" if stored else "fwd=uri-miss")
         if isinstance(value, HTTPException):
             raise value
