@@ -2,12 +2,17 @@
 
 Run from the repository root (one command, about two minutes):
 
-    python bench/httpcache_bench.py [--duration 3] [--rounds 3] [--workers 2]
+    python bench/httpcache_bench.py [--duration 3] [--rounds 3] [--workers N] [--threads 1]
 
-Every row runs under gunicorn with the same workers and worker class, on loopback, measured by
-``wrk`` in the same run; the ratios at the end compare rows of this one run, which holds on a
-noisy machine where absolute numbers do not. The apps are defined in this file (gunicorn imports
-it as ``httpcache_bench:<app>``).
+Every row runs under gunicorn with the same settings (gthread workers of one thread,
+keep-alive), on loopback, measured by ``wrk`` in the same run; the ratios at the end compare
+rows of this one run, which holds on a noisy machine where absolute numbers do not.
+
+The load generator must not compete with the server for cores, or it measures the machine's
+scheduler: by default gunicorn gets one worker per core but one (``--workers`` = cores - 1, at
+least 1) and wrk one thread (``--threads 1``), and where ``taskset`` exists each is pinned to
+its own cores (``--no-pin`` to leave that to the scheduler); on 2 cores each has one. The apps
+are defined in this file (gunicorn imports it as ``httpcache_bench:<app>``).
 """
 
 from __future__ import annotations
@@ -110,11 +115,24 @@ def wait_for(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"gunicorn did not listen on {port}")
 
 
+def pinning(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """``taskset`` prefixes that give gunicorn the first ``--workers`` cores and wrk the rest,
+    when there are cores left for wrk (and ``--no-pin`` was not given); else none."""
+    cores = os.cpu_count() or 1
+    if args.no_pin or shutil.which("taskset") is None or args.workers >= cores:
+        return [], []
+    server = ["taskset", "-c", f"0-{args.workers - 1}"]
+    load = ["taskset", "-c", f"{args.workers}-{cores - 1}"]
+    return server, load
+
+
 def measure(row: str, args: argparse.Namespace) -> float:
     port = free_port()
     target = row if row == "raw_wsgi" else f"make('{row}')"
+    pin_server, pin_load = pinning(args)
     server = subprocess.Popen(
         [
+            *pin_server,
             sys.executable,
             "-m",
             "gunicorn",
@@ -143,6 +161,7 @@ def measure(row: str, args: argparse.Namespace) -> float:
         warm = ["wrk", "-t1", "-c4", "-d1s", url]  # fills the cache of every worker
         subprocess.run(warm, check=True, capture_output=True)
         run = [
+            *pin_load,
             "wrk",
             f"-t{args.threads}",
             f"-c{args.connections}",
@@ -163,11 +182,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=3, help="seconds per row and round")
     parser.add_argument(
-        "--workers", type=int, default=2, help="gunicorn workers (gthread, 1 thread)"
+        "--workers",
+        type=int,
+        default=max(1, (os.cpu_count() or 2) - 1),
+        help="gunicorn workers (gthread, 1 thread); default: cores - 1, wrk gets the last core",
     )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="rounds; each row keeps its best")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin gunicorn and wrk to separate cores with taskset",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("this benchmark needs wrk (apt-get install wrk)")
@@ -175,9 +202,12 @@ def main() -> None:
     rps: dict[str, float] = {}
     print(
         f"gunicorn --workers {args.workers} --worker-class gthread --threads 1 (keep-alive);"
-        f" wrk -t{args.threads}"
-        f" -c{args.connections} -d{args.duration}s; loopback"
+        f" wrk -t{args.threads} -c{args.connections} -d{args.duration}s; loopback;"
+        f" {os.cpu_count()} cores; best of {args.rounds} rounds"
     )
+    pin_server, pin_load = pinning(args)
+    if pin_server:
+        print(f"pinned: gunicorn on cores {pin_server[-1]}, wrk on cores {pin_load[-1]}")
     print(f"| {'row':<44} | {'requests/s':>10} |")
     print(f"|{'-' * 46}|{'-' * 12}:|")
     # Rows are interleaved over several rounds and each keeps its best round: on a shared

@@ -218,3 +218,120 @@ def test_s3_2_update_replaces_fields_but_not_content_length_nor_unstored() -> No
     assert updated.header("X-B") == "b"
     assert updated.header("Connection") is None
     assert updated.body == b"the body"
+
+
+def origin_with_validators(
+    validators: list[dict[str, str]],
+) -> tuple[Flask, FakeClock, list[dict[str, str]]]:
+    """An origin whose n-th answer carries ``validators[n]`` and answers any conditional
+    request with a 304 carrying them (as an origin whose representation changed between the
+    two, or that sends validators of another variant, would)."""
+    app, _, clock = cached_app()
+    seen: list[dict[str, str]] = []
+
+    @app.route("/v")
+    def view() -> Any:
+        seen.append(dict(request.headers))
+        fields = validators[min(len(seen), len(validators)) - 1]
+        conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+        headers = {"Cache-Control": "max-age=10", "X-Version": str(len(seen)), **fields}
+        if conditional:
+            return "", 304, headers
+        return f"body {len(seen)}", 200, headers
+
+    return app, clock, seen
+
+
+def test_s4_3_4_304_with_another_strong_etag_freshens_nothing_and_refetches() -> None:
+    app, clock, seen = origin_with_validators([{"ETag": '"v1"'}, {"ETag": '"v2"'}])
+    client = app.test_client()
+    client.get("/v")
+    clock.advance(11)
+    response = client.get("/v")
+    assert seen[1]["If-None-Match"] == '"v1"'
+    # the 304 names "v2", which is not stored: asked again, without validators
+    assert len(seen) == 3
+    assert "If-None-Match" not in seen[2]
+    assert response.status_code == 200
+    assert response.data == b"body 3"
+    assert response.headers["ETag"] == '"v2"'
+    assert response.headers["X-Version"] == "3"
+    hit = client.get("/v")
+    assert hit.headers["Cache-Status"].startswith("flask-httpcache; hit")
+    assert hit.data == b"body 3"
+    assert len(seen) == 3
+
+
+def test_s4_3_4_304_refetch_keeps_the_clients_own_preconditions() -> None:
+    app, clock, seen = origin_with_validators([{"ETag": '"v1"'}, {"ETag": '"v2"'}])
+    client = app.test_client()
+    client.get("/v")
+    clock.advance(11)
+    response = client.get("/v", headers={"If-None-Match": '"v2"'})
+    assert seen[1]["If-None-Match"] == '"v1"'  # the cache's validator, not the client's
+    assert seen[2]["If-None-Match"] == '"v2"'  # the re-fetch carries the client's own
+    assert response.status_code == 304
+
+
+def test_s4_3_4_304_with_the_stored_strong_etag_freshens() -> None:
+    app, clock, seen = origin_with_validators([{"ETag": '"v1"'}])
+    client = app.test_client()
+    client.get("/v")
+    clock.advance(11)
+    response = client.get("/v")
+    assert len(seen) == 2
+    assert response.data == b"body 1"
+    assert response.headers["X-Version"] == "2"
+    assert "fwd-status=304" in response.headers["Cache-Status"]
+
+
+def test_s4_3_4_304_with_a_weakly_matching_etag_freshens() -> None:
+    app, clock, seen = origin_with_validators([{"ETag": 'W/"v1"'}, {"ETag": 'W/"v1"'}])
+    client = app.test_client()
+    client.get("/v")
+    clock.advance(11)
+    response = client.get("/v")
+    assert len(seen) == 2
+    assert response.data == b"body 1"
+    assert response.headers["X-Version"] == "2"
+
+
+def test_s4_3_4_304_with_another_last_modified_freshens_nothing() -> None:
+    app, clock, seen = origin_with_validators(
+        [
+            {"Last-Modified": http_date(START - 3600)},
+            {"Last-Modified": http_date(START - 60)},
+        ]
+    )
+    client = app.test_client()
+    client.get("/v")
+    clock.advance(11)
+    response = client.get("/v")
+    assert seen[1]["If-Modified-Since"] == http_date(START - 3600)
+    assert len(seen) == 3
+    assert response.data == b"body 3"
+    assert response.headers["Last-Modified"] == http_date(START - 60)
+
+
+def test_s4_3_4_304_with_the_stored_last_modified_freshens() -> None:
+    modified = {"Last-Modified": http_date(START - 3600)}
+    app, clock, seen = origin_with_validators([modified, modified])
+    client = app.test_client()
+    client.get("/v")
+    clock.advance(11)
+    response = client.get("/v")
+    assert len(seen) == 2
+    assert response.data == b"body 1"
+    assert response.headers["X-Version"] == "2"
+
+
+def test_s4_3_4_304_without_validators_freshens_the_validated_response() -> None:
+    # our reading: the 304 answers the validators of the one stored response the cache sent
+    app, clock, seen = origin_with_validators([{"ETag": '"v1"'}, {}])
+    client = app.test_client()
+    client.get("/v")
+    clock.advance(11)
+    response = client.get("/v")
+    assert len(seen) == 2
+    assert response.data == b"body 1"
+    assert response.headers["X-Version"] == "2"

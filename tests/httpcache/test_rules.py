@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from werkzeug.http import http_date
 
 from flask_httpcache import rules
 
 from .helpers import START
+
+LM = "Wed, 01 Jan 2020 00:00:00 GMT"
 
 
 def test_s5_2_directive_names_are_case_insensitive_and_arguments_unquoted() -> None:
@@ -138,3 +141,31 @@ def test_rfc9213_targeted_field_is_a_structured_dictionary() -> None:
     assert rules.parse_targeted_field("max-age=5,") is None
     assert rules.parse_targeted_field('max-age="5"') == {}
     assert rules.parse_targeted_field("no-store=?0, public=?1") == {"public": None}
+
+
+@pytest.mark.parametrize(
+    ("stored_etag", "stored_modified", "new_etag", "new_modified", "selected"),
+    [
+        ('"a"', None, '"a"', None, True),
+        ('"a"', None, '"b"', None, False),
+        ('W/"a"', None, '"a"', None, False),  # a strong validator never matches a weak one
+        ('"a"', None, 'W/"a"', None, True),
+        ('W/"a"', None, 'W/"b"', None, False),
+        ('"a"', LM, '"b"', LM, False),  # the strong ETag decides first
+        (None, LM, None, LM, True),
+        (None, LM, None, "Sun, 06 Nov 1994 08:49:38 GMT", False),
+        (None, LM, 'W/"x"', LM, True),  # no stored ETag: Last-Modified decides
+        ('"a"', LM, None, None, True),  # no validator in the 304: the one validated
+        (None, None, '"a"', None, False),
+    ],
+)
+def test_s4_3_4_validation_selects(
+    stored_etag: str | None,
+    stored_modified: str | None,
+    new_etag: str | None,
+    new_modified: str | None,
+    selected: bool,
+) -> None:
+    assert (
+        rules.validation_selects(stored_etag, stored_modified, new_etag, new_modified) is selected
+    )

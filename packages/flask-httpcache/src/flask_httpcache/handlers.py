@@ -30,6 +30,7 @@ from flask_cachecore import DistributedLock
 
 from . import rules
 from .config import Config
+from .responses import CachedResponse, response_from_entry
 from .store import Store, StoredResponse, freshen, in_process_cache
 from .storing import make_entry
 
@@ -37,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 #: environ flag of a background refresh (stale-while-revalidate): always goes to the view
 REFRESH_FLAG = "httpcache.refresh"
+#: environ key of a re-fetch after a 304 that selected no stored response (RFC 9111 §4.3.4):
+#: the request goes to the view without validators, and the response handler leaves its
+#: answer in the list this key holds
+REFETCH_KEY = "httpcache.refetch"
 _CONDITIONALS = (
     "HTTP_IF_MATCH",
     "HTTP_IF_NONE_MATCH",
@@ -44,6 +49,7 @@ _CONDITIONALS = (
     "HTTP_IF_UNMODIFIED_SINCE",
     "HTTP_IF_RANGE",
 )
+_CONDITIONALS_OR_RANGE = frozenset((*_CONDITIONALS, "HTTP_RANGE"))
 
 
 def environ_header(environ: dict[str, Any]) -> Callable[[str], str | None]:
@@ -99,24 +105,6 @@ def cache_status(config: Config, upstream: str | None, *params: str) -> str:
     return f"{upstream}, {ours}" if upstream else ours
 
 
-def response_from_entry(entry: StoredResponse, age: float, *status: str) -> Response:
-    """A response built from a stored one, with its ``Age`` (RFC 9111 §4, §5.1) and, given
-    ``status`` parameters, its ``Cache-Status`` (RFC 9211)."""
-    headers = [*entry.headers, ("Age", str(int(max(0.0, age))))]
-    upstream = entry.upstream_status
-    if status:
-        ours = "; ".join(status)
-        headers.append(("Cache-Status", f"{upstream}, {ours}" if upstream else ours))
-    elif upstream:
-        headers.append(("Cache-Status", upstream))
-    response = Response(entry.body, status=entry.status)
-    # The stored fields were checked by Werkzeug when the response was first made; giving them
-    # to Response(headers=...) checks each again, which costs as much as the rest of a hit.
-    # Werkzeug offers no unchecked way in, so set the list of the fresh Headers directly.
-    response.headers._list = headers
-    return response
-
-
 def not_modified(response: Response) -> Response:
     """The 304 for ``response``: only the fields of RFC 9110 §15.4.5, plus Age and
     Cache-Status."""
@@ -136,14 +124,8 @@ def answer_conditional(
     ``last_modified_or_date``: a cache compares If-Modified-Since with Date when the response
     has no Last-Modified (RFC 9111 §4.3.2); an origin does not.
     """
-    if response.status_code != 200:
+    if response.status_code != 200 or environ.keys().isdisjoint(_CONDITIONALS_OR_RANGE):
         return response
-    for key in _CONDITIONALS:
-        if key in environ:
-            break
-    else:
-        if "HTTP_RANGE" not in environ:
-            return response
     header = environ_header(environ)
     modified = rules.http_timestamp(response.headers.get("Last-Modified"))
     if modified is None and last_modified_or_date:
@@ -181,20 +163,30 @@ class RequestState:
         "directives",
         "entry",
         "fwd",
-        "hit",
         "request_time",
         "uri_key",
     )
 
-    def __init__(self, request_time: float) -> None:
+    def __init__(
+        self,
+        request_time: float,
+        uri_key: str | None = None,
+        fwd: str = "uri-miss",
+        bypass: bool = False,
+        directives: rules.Directives | None = None,
+    ) -> None:
         self.request_time = request_time
-        self.uri_key: str | None = None
-        self.directives: rules.Directives = {}
+        self.uri_key = uri_key
+        self.directives: rules.Directives = {} if directives is None else directives
         self.entry: StoredResponse | None = None
-        self.hit = False
-        self.bypass = False
-        self.fwd = "uri-miss"
+        self.bypass = bypass
+        self.fwd = fwd
         self.client_conditionals: dict[str, str] | None = None
+
+
+#: the state of a request answered by the cache itself (a hit, a 504): the response handler
+#: leaves its response alone
+SERVED = RequestState(0.0, fwd="served")
 
 
 class SharedCache:
@@ -203,6 +195,26 @@ class SharedCache:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.config = store.config
+
+    def request_hook(self) -> Callable[[], Response | None]:
+        """:meth:`before_request` as a plain function, for ``app.before_request``: Flask asks
+        of every hook on every request whether it is a coroutine function, which costs less
+        for a function than for a bound method."""
+        before_request = self.before_request
+
+        def httpcache_request_handler() -> Response | None:
+            return before_request()
+
+        return httpcache_request_handler
+
+    def response_hook(self) -> Callable[[Response], Response]:
+        """:meth:`after_request` as a plain function, for ``app.after_request``."""
+        after_request = self.after_request
+
+        def httpcache_response_handler(response: Response) -> Response:
+            return after_request(response)
+
+        return httpcache_response_handler
 
     # request side ---------------------------------------------------------------------------
 
@@ -213,47 +225,50 @@ class SharedCache:
         environ = req.environ
         method = req.method
         now = config.clock()
-        state = RequestState(request_time=now)
-        g._httpcache = state
+        # the object behind the ``g`` proxy: one lookup instead of one per attribute
+        context = g._get_current_object()
         if config.resource_exemptions and config.is_exempt(req.path):
-            state.bypass, state.fwd = True, "bypass"
+            context._httpcache = RequestState(now, fwd="bypass", bypass=True)
             return None
-        state.uri_key = environ_uri_key(self.store, environ)
-        if method not in ("GET", "HEAD"):
-            state.bypass, state.fwd = True, "method"
+        uri_key = environ_uri_key(self.store, environ)
+        if method != "GET" and method != "HEAD":
+            state = context._httpcache = RequestState(now, uri_key, "method", bypass=True)
             return self.precondition_for_unsafe(state, environ, method)
-        state.directives = directives = request_directives(config, environ)
-        if "HTTP_AUTHORIZATION" in environ:
+        directives = request_directives(config, environ)
+        if "HTTP_AUTHORIZATION" in environ or REFETCH_KEY in environ:
             # Our policy (RFC 9111 §3.5, §7): a request with credentials always reaches the
-            # view, since a view that reads Authorization rarely says so in Vary.
-            state.fwd = "request"
+            # view, since a view that reads Authorization rarely says so in Vary. A re-fetch
+            # (RFC 9111 §4.3.4) goes to the view without validators.
+            context._httpcache = RequestState(now, uri_key, "request", directives=directives)
             return None
-        entry, reason = self.store.lookup(state.uri_key, environ_header(environ))
+        entry, reason = self.store.lookup(uri_key, environ_header(environ))
         if entry is None:
             self.store.counters.misses += 1
-            state.fwd = reason
+            context._httpcache = RequestState(now, uri_key, reason, directives=directives)
             if "only-if-cached" in directives:
                 return self.gateway_timeout()
             return None
-        state.entry = entry
         age = entry.current_age(now)
         if environ.get(REFRESH_FLAG):
             decision = "validate"
         else:
             decision = self.reuse_decision(entry, directives, age)
         if decision == "validate":
+            state = RequestState(now, uri_key, directives=directives)
+            state.entry = entry
+            context._httpcache = state
             if "only-if-cached" in directives:
                 return self.gateway_timeout()
             state.fwd = "stale" if entry.lifetime <= age else "request"
             self.send_validators(state, entry, environ)
             return None
         self.store.counters.hits += 1
-        state.hit = True
-        params = [config.cache_name, "hit", f"ttl={int(entry.lifetime - age)}"]
+        context._httpcache = SERVED
+        status = f"{config.cache_name}; hit; ttl={int(entry.lifetime - age)}"
         if decision == "stale-while-revalidate":
-            params.append("detail=stale-while-revalidate")
-            self.refresh_in_background(state.uri_key, environ)
-        response = response_from_entry(entry, age, *params)
+            self.refresh_in_background(uri_key, environ)
+            status += "; detail=stale-while-revalidate"
+        response = response_from_entry(entry, age, status)
         return answer_conditional(response, environ, method, last_modified_or_date=True)
 
     @staticmethod
@@ -324,7 +339,7 @@ class SharedCache:
         """``only-if-cached`` with nothing usable stored: 504 (RFC 9111 §5.2.1.7)."""
         response = Response("Gateway Timeout: not in cache\n", status=504, mimetype="text/plain")
         response.headers["Cache-Status"] = cache_status(self.config, None, "fwd=miss")
-        g._httpcache.hit = True
+        g._httpcache = SERVED
         return response
 
     def refresh_in_background(self, uri_key: str, environ: dict[str, Any]) -> None:
@@ -357,8 +372,8 @@ class SharedCache:
 
     def after_request(self, response: Response) -> Response:
         """Add validators, store or invalidate, and answer the client's preconditions."""
-        state: RequestState | None = g.get("_httpcache")
-        if state is not None and state.hit:
+        state: RequestState | None = getattr(g._get_current_object(), "_httpcache", None)
+        if state is SERVED:
             return response
         environ = request.environ
         method = request.method
@@ -372,8 +387,6 @@ class SharedCache:
                 state.directives = request_directives(config, environ)
                 if method not in ("GET", "HEAD"):
                     state.bypass, state.fwd = True, "method"
-        if state.hit:
-            return response
         if method not in rules.SAFE_METHODS:
             self.invalidate_after_unsafe(response, state)
             response.headers["Cache-Status"] = cache_status(
@@ -391,6 +404,16 @@ class SharedCache:
                 environ.pop(key, None)
             environ.update(state.client_conditionals)
         if response.status_code == 304 and entry is not None and state.uri_key is not None:
+            if not rules.validation_selects(
+                entry.etag,
+                entry.header("Last-Modified"),
+                response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+            ):
+                # the 304 is about some other representation: the client did not ask for a
+                # 304, so ask the view again, unconditionally (RFC 9111 §4.3.4)
+                logger.debug("304 selects no stored response, re-fetching %s", request.url)
+                return self.refetch(environ, response)
             response, stored = self.freshen_from_304(state, entry, response, now)
             params += ["fwd-status=304", *(["stored"] if stored else [])]
         elif (
@@ -414,7 +437,47 @@ class SharedCache:
         response.headers["Cache-Status"] = cache_status(
             config, response.headers.get("Cache-Status"), *params
         )
-        return answer_conditional(response, environ, method, last_modified_or_date=False)
+        answer = answer_conditional(response, environ, method, last_modified_or_date=False)
+        refetched = environ.get(REFETCH_KEY)
+        if isinstance(refetched, list) and not refetched:
+            copy = snapshot(answer)
+            if copy is not None:
+                refetched.append(copy)
+        return answer
+
+    def refetch(self, environ: dict[str, Any], unselected: Response) -> Response:
+        """The answer of the view to the request again, without the cache's validators: what
+        a 304 that selects no stored response leaves the cache to do (RFC 9111 §4.3.4).
+
+        The request runs through the whole app once more, marked by :data:`REFETCH_KEY`; the
+        response handler of that run stores the answer as usual and leaves it, as it stood
+        then, in the list under that key: the hooks that run after this one then see it once,
+        as they see a miss. Otherwise (a file, or that run's handler did not see the answer)
+        the answer is what that run wrote.
+        """
+        copy = refresh_environ(environ, keep_conditionals=True)
+        copy.pop(REFRESH_FLAG)
+        answers: list[Response] = []
+        copy[REFETCH_KEY] = answers
+        written: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+            written[:] = [status, headers]
+            return lambda data: None
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        result = app.wsgi_app(copy, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if answers:
+            return answers[0]
+        if not written:
+            return unselected
+        return Response(body, status=written[0], headers=written[1])
 
     def add_validators(self, response: Response, now: float) -> None:
         """The origin side: a strong ETag computed from the body of a complete, non-streamed
@@ -543,8 +606,9 @@ def session_without_touching() -> SessionMixin | None:
     return getattr(ctx, "session", None)
 
 
-def refresh_environ(environ: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a GET request's environ that can run again later, marked as a refresh."""
+def refresh_environ(environ: dict[str, Any], keep_conditionals: bool = False) -> dict[str, Any]:
+    """A copy of a GET request's environ that can run again later, marked as a refresh; with
+    ``keep_conditionals``, the client's preconditions and Range stay."""
     copy: dict[str, Any] = {k: v for k, v in environ.items() if isinstance(v, str)}
     copy.update(
         {
@@ -557,9 +621,21 @@ def refresh_environ(environ: dict[str, Any]) -> dict[str, Any]:
             REFRESH_FLAG: True,
         }
     )
-    for key in (*_CONDITIONALS, "HTTP_RANGE", "HTTP_CACHE_CONTROL", "HTTP_PRAGMA"):
-        copy.pop(key, None)
+    if not keep_conditionals:
+        for key in (*_CONDITIONALS, "HTTP_RANGE", "HTTP_CACHE_CONTROL", "HTTP_PRAGMA"):
+            copy.pop(key, None)
     return copy
+
+
+def snapshot(response: Response) -> Response | None:
+    """A copy of ``response`` as it stands, which later changes to ``response`` leave alone
+    (for :meth:`SharedCache.refetch`); a streamed response is read into memory, a file
+    (``direct_passthrough``) is not copied."""
+    if response.direct_passthrough:
+        return None
+    return CachedResponse.build(
+        response.status_code, response.headers.to_wsgi_list(), response.get_data()
+    )
 
 
 def _store_of(cache: BaseCache | Store | None, config: Config | None) -> Store:
@@ -584,7 +660,7 @@ class RequestHandler:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        app.before_request(self.shared.before_request)
+        app.before_request(self.shared.request_hook())
 
 
 class ResponseHandler:
@@ -599,7 +675,7 @@ class ResponseHandler:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        app.after_request(self.shared.after_request)
+        app.after_request(self.shared.response_hook())
 
 
 def easy_setup(

@@ -9,25 +9,28 @@ from cachelib import BaseCache
 
 from . import rules
 from .config import Config
-from .handlers import REFRESH_FLAG, cache_status, environ_header, environ_uri_key
+from .handlers import REFETCH_KEY, REFRESH_FLAG, environ_header, environ_uri_key
 from .store import Store
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # Requests the fast path leaves to the Flask handlers: anything that asks more than "a fresh
-# copy, whole": preconditions, ranges, request directives, credentials.
-_LEAVE_TO_APP = (
-    "HTTP_CACHE_CONTROL",
-    "HTTP_PRAGMA",
-    "HTTP_RANGE",
-    "HTTP_IF_MATCH",
-    "HTTP_IF_NONE_MATCH",
-    "HTTP_IF_MODIFIED_SINCE",
-    "HTTP_IF_UNMODIFIED_SINCE",
-    "HTTP_IF_RANGE",
-    "HTTP_AUTHORIZATION",
-    REFRESH_FLAG,
+# copy, whole": preconditions, ranges, request directives, credentials, refreshes.
+_LEAVE_TO_APP = frozenset(
+    {
+        "HTTP_CACHE_CONTROL",
+        "HTTP_PRAGMA",
+        "HTTP_RANGE",
+        "HTTP_IF_MATCH",
+        "HTTP_IF_NONE_MATCH",
+        "HTTP_IF_MODIFIED_SINCE",
+        "HTTP_IF_UNMODIFIED_SINCE",
+        "HTTP_IF_RANGE",
+        "HTTP_AUTHORIZATION",
+        REFRESH_FLAG,
+        REFETCH_KEY,
+    }
 )
 _STATUS_LINES: dict[int, str] = {}
 
@@ -72,9 +75,8 @@ class HTTPCacheMiddleware:
     def serve_fresh(
         self, environ: dict[str, Any], start_response: Callable[..., Any], method: str
     ) -> list[bytes] | None:
-        for key in _LEAVE_TO_APP:
-            if key in environ:
-                return None
+        if not environ.keys().isdisjoint(_LEAVE_TO_APP):
+            return None
         config = self.config
         if config.resource_exemptions and config.is_exempt(environ.get("PATH_INFO", "")):
             return None
@@ -87,9 +89,14 @@ class HTTPCacheMiddleware:
         if ttl <= 0:
             return None
         self.store.counters.hits += 1
-        status = cache_status(config, entry.upstream_status, "hit", f"ttl={int(ttl)}")
+        ours = f"{config.cache_name}; hit; ttl={int(ttl)}"
+        upstream = entry.upstream_status
         start_response(
             status_line(entry.status),
-            [*entry.headers, ("Age", str(int(age))), ("Cache-Status", status)],
+            [
+                *entry.headers,
+                ("Age", str(int(age))),
+                ("Cache-Status", f"{upstream}, {ours}" if upstream else ours),
+            ],
         )
         return [] if method == "HEAD" else [entry.body]

@@ -344,6 +344,49 @@ def precondition_outcome(
     return None
 
 
+def _opaque_tag(etag: str) -> tuple[str, bool]:
+    """An entity tag's opaque part and whether it is weak (RFC 9110 §8.8.3)."""
+    etag = etag.strip()
+    weak = etag[:2] in ("W/", "w/")
+    return (etag[2:] if weak else etag).strip(), weak
+
+
+def validation_selects(
+    stored_etag: str | None,
+    stored_last_modified: str | None,
+    new_etag: str | None,
+    new_last_modified: str | None,
+) -> bool:
+    """Whether a 304 to a validation selects the stored response for freshening
+    (RFC 9111 §4.3.4), by the first rule that applies:
+
+    - the 304 has a strong ETag: only a stored response with the same strong ETag;
+    - it has a weak ETag: a stored response whose ETag matches it weakly (or, with no stored
+      ETag, whose Last-Modified is the 304's);
+    - it has a Last-Modified: a stored response with the same Last-Modified date;
+    - it has no validator at all: the stored response, which is the one response the cache
+      could select and whose validators it sent (our reading: the RFC names only a stored
+      response without validators here, but a 304 to a request built from one stored
+      response's validators can only be about that response).
+
+    >>> validation_selects('"a"', None, '"b"', None)
+    False
+    >>> validation_selects('W/"a"', None, 'W/"a"', None)
+    True
+    """
+    if new_etag:
+        tag, weak = _opaque_tag(new_etag)
+        if stored_etag:
+            stored_tag, stored_weak = _opaque_tag(stored_etag)
+            return stored_tag == tag and (weak or not stored_weak)
+        if not weak:
+            return False
+    if new_last_modified:
+        new_date = http_timestamp(new_last_modified)
+        return new_date is not None and new_date == http_timestamp(stored_last_modified)
+    return not new_etag
+
+
 def is_no_cache(directives: Mapping[str, str | None]) -> bool:
     """An unqualified ``no-cache``: the stored response must be validated before every reuse
     (RFC 9111 §5.2.2.4); a qualified one only strips the fields it names."""

@@ -1,0 +1,125 @@
+"""Responses made from stored ones: built and written without checking again what Werkzeug
+checked when the response was first made.
+
+A hit is the hot path of the cache, and most of its cost is Werkzeug's: ``Response.__init__``
+and ``get_wsgi_headers`` check every header field again, which for a stored response is work
+already done. :class:`CachedResponse` skips that work only where the result is the same, and
+is otherwise an ordinary Flask response that later ``after_request`` hooks may change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from flask.wrappers import Response
+from werkzeug.datastructures import Headers
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .store import StoredResponse
+
+#: field names for which Werkzeug's ``get_wsgi_headers`` rewrites the value (IRI to URI)
+_REWRITTEN = frozenset({"location", "content-location"})
+#: instance state of a fresh response by status code, copied into each response made here
+_PROTOTYPES: dict[int, dict[str, Any]] = {}
+
+
+def _prototype_state(status: int) -> dict[str, Any]:
+    state = _PROTOTYPES.get(status)
+    if state is None:
+        # A real response of that status, so that every attribute Werkzeug's __init__ sets is
+        # present (its mutable ones are replaced in ``CachedResponse.build``).
+        state = _PROTOTYPES[status] = vars(Response(status=status)).copy()
+    return state
+
+
+class CachedResponse(Response):
+    """A response made from a stored one (a hit, or a stored response freshened or served
+    stale).
+
+    Made by :meth:`build`, which copies a prototype's instance state and gives the stored
+    fields to a new :class:`~werkzeug.datastructures.Headers` as they are; written by a
+    :meth:`__call__` that hands the fields to the server without copying them through
+    ``Headers`` again when Werkzeug would leave them unchanged. When an ``after_request`` hook
+    changed the response so that Werkzeug would adjust it (no Content-Length, a
+    ``Location``, a status without a body, a streamed body, ``call_on_close``), it is written
+    the ordinary way.
+    """
+
+    @classmethod
+    def build(cls, status: int, fields: list[tuple[str, str]], body: bytes) -> CachedResponse:
+        """A response of ``status`` with these header ``fields`` (owned by the response from
+        now on) and ``body``. The fields must be ones Werkzeug accepted before: they are not
+        checked again (Werkzeug offers no unchecked way in; this fills that gap)."""
+        response = cls.__new__(cls)
+        state = response.__dict__
+        state.update(_prototype_state(status))
+        headers = Headers.__new__(Headers)
+        headers._list = fields
+        state["headers"] = headers
+        state["response"] = [body]
+        state["_on_close"] = []
+        return response
+
+    def wsgi_fields(self) -> list[tuple[str, str]] | None:
+        """The header fields as ``get_wsgi_headers`` would give them, when it would give them
+        unchanged: a status with a body, a Content-Length, no (Content-)Location; else None."""
+        status = self._status_code
+        if status < 200 or status == 204 or status == 304:
+            return None
+        fields = self.headers._list
+        has_length = False
+        for name, _ in fields:
+            # only names of these lengths can be one of the three: lower() the few that are
+            size = len(name)
+            if size == 14 or size == 8 or size == 16:
+                lower = name.lower()
+                if lower == "content-length":
+                    has_length = True
+                elif lower in _REWRITTEN:
+                    return None
+        return list(fields) if has_length else None
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        """Werkzeug's result, without copying the fields through ``Headers`` when it would
+        leave them unchanged (see :meth:`wsgi_fields`)."""
+        fields = self.wsgi_fields()
+        if fields is None:
+            return super().get_wsgi_headers(environ)
+        headers = Headers.__new__(Headers)
+        headers._list = fields
+        return headers
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = self.response
+        if (
+            self._on_close
+            or self.direct_passthrough
+            or type(body) is not list
+            or len(body) != 1
+            or type(body[0]) is not bytes
+        ):
+            return super().__call__(environ, start_response)
+        fields = self.wsgi_fields()
+        if fields is None:
+            return super().__call__(environ, start_response)
+        start_response(self._status, fields)
+        # nothing to close: a list has no close(), and no hook registered call_on_close
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else body
+
+
+def response_from_entry(
+    entry: StoredResponse, age: float, cache_status: str | None = None
+) -> CachedResponse:
+    """A response built from a stored one, with its ``Age`` (RFC 9111 §4, §5.1) and, given
+    this cache's ``Cache-Status`` entry, the field with it appended (RFC 9211 §2)."""
+    fields = entry.headers.copy()
+    fields.append(("Age", str(int(age)) if age > 0 else "0"))
+    upstream = entry.upstream_status
+    if cache_status is not None:
+        fields.append(("Cache-Status", f"{upstream}, {cache_status}" if upstream else cache_status))
+    elif upstream:
+        fields.append(("Cache-Status", upstream))
+    return CachedResponse.build(entry.status, fields, entry.body)
