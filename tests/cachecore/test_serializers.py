@@ -103,3 +103,30 @@ def test_serializer_by_name() -> None:
         serializer_by_name("signed-pickle")
     with pytest.raises(ValueError, match="unknown serializer"):
         serializer_by_name("yaml")
+
+
+def test_in_process_serializer_keeps_immutable_values_and_copies_the_rest() -> None:
+    from flask_cachecore import InProcessSerializer, MemoryCache
+
+    cache = MemoryCache(serializer=InProcessSerializer())
+    frozen = ("envelope", 1, ("a", b"b"), None)
+    cache.set("frozen", frozen)
+    assert cache.get("frozen") is frozen  # no copy, no unpickling
+    cache.set("list", [1, 2])
+    cache.get("list").append(3)
+    assert cache.get("list") == [1, 2]  # a mutable value is still a copy
+    assert cache.inc("n") == 1  # integers stay plain for INCR
+
+
+def test_in_process_serializer_trusts_only_the_types_it_is_given() -> None:
+    from flask_cachecore import InProcessSerializer, MemoryCache
+
+    class Owned:
+        pass
+
+    owned = Owned()
+    cache = MemoryCache(serializer=InProcessSerializer(trusted=(Owned,)))
+    cache.set("owned", owned)
+    assert cache.get("owned") is owned
+    cache.set("dict", {"a": 1})
+    assert cache.get("dict") is not cache.get("dict")

@@ -20,7 +20,13 @@ from .locks import MISSING, DistributedLock, SingleFlight, compute_once
 from .memcached import PymemcacheCache
 from .memory import MemoryCache
 from .redis_backends import RedisCache, RedisClusterCache, RedisSentinelCache
-from .serializers import JSONSerializer, PickleSerializer, Serializer, SignedPickleSerializer
+from .serializers import (
+    InProcessSerializer,
+    JSONSerializer,
+    PickleSerializer,
+    Serializer,
+    SignedPickleSerializer,
+)
 
 __version__ = "0.1.0"
 
@@ -32,6 +38,7 @@ __all__ = [
     "CircuitBreaker",
     "DistributedLock",
     "FailSafeCache",
+    "InProcessSerializer",
     "JSONSerializer",
     "KeyNamespace",
     "MemoryCache",

@@ -39,7 +39,8 @@ class MemoryCache(BaseCache):
         self.threshold = threshold
         self.serializer = serializer or PickleSerializer()
         self.ignore_errors = ignore_errors
-        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        # bytes, or the objects an InProcessSerializer keeps as they are
+        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -54,7 +55,7 @@ class MemoryCache(BaseCache):
             return None
         return monotonic() + seconds
 
-    def _live(self, key: str) -> bytes | None:
+    def _live(self, key: str) -> Any:
         item = self._data.get(key)
         if item is None:
             return None

@@ -152,6 +152,56 @@ class SignedPickleSerializer(Serializer):
         return None
 
 
+_IMMUTABLE_SCALARS: frozenset[type] = frozenset({str, bytes, int, float, bool, complex, type(None)})
+
+
+def is_immutable(value: Any) -> bool:
+    """Whether ``value`` is made only of immutable builtins (tuples of strings, numbers...)."""
+    kind = type(value)
+    if kind in _IMMUTABLE_SCALARS:
+        return True
+    if kind is tuple or kind is frozenset:
+        return all(is_immutable(item) for item in value)
+    return False
+
+
+class _Kept:
+    """A value that :class:`InProcessSerializer` keeps as the object it is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class InProcessSerializer(PickleSerializer):
+    """For :class:`~flask_cachecore.memory.MemoryCache` only: keeps values as objects where
+    that is safe, so a hit costs no unpickling.
+
+    ``MemoryCache`` stores values serialized so that a caller who mutates what it got cannot
+    change what the next caller gets. A value made only of immutable builtins cannot be
+    mutated, so it is kept as it is; so is an instance of one of the ``trusted`` types, whose
+    owner promises never to change an object it read from the cache. Anything else is pickled
+    as usual. The entries never leave the process, so no other reader sees these objects.
+    """
+
+    name = "in-process"
+
+    def __init__(self, trusted: tuple[type, ...] = ()) -> None:
+        self.trusted = trusted
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        if type(value) is not int and (isinstance(value, self.trusted) or is_immutable(value)):
+            return _Kept(value)  # type: ignore[return-value]  # MemoryCache stores any object
+        return super().dumps(value, protocol)
+
+    def loads(self, data: bytes | None) -> Any:
+        kept: Any = data
+        if type(kept) is _Kept:
+            return kept.value
+        return super().loads(data)
+
+
 def serializer_by_name(
     name: str, secret_key: str | bytes | None = None, fallback_keys: Iterable[str | bytes] = ()
 ) -> Serializer:

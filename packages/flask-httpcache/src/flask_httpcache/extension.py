@@ -15,7 +15,7 @@ from flask_cachecore import make_cache
 from .config import Config
 from .handlers import RequestHandler, ResponseHandler
 from .middleware import HTTPCacheMiddleware
-from .store import InProcessSerializer, Store
+from .store import Store, in_process_serializer
 
 IN_PROCESS_TYPES = frozenset({"SimpleCache", "simple", "MemoryCache"})
 
@@ -74,7 +74,7 @@ class HTTPCache:
         if app.config["HTTPCACHE_TYPE"] in IN_PROCESS_TYPES and not app.config.get(
             "HTTPCACHE_SERIALIZER"
         ):
-            serializer = InProcessSerializer()  # in-process: no pickling on every hit
+            serializer = in_process_serializer()  # in-process: no pickling on every hit
         store = Store(
             make_cache(app.config, prefix="HTTPCACHE_", app=app, serializer=serializer), config
         )

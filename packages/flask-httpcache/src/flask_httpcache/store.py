@@ -22,7 +22,13 @@ from typing import Any
 
 from cachelib import BaseCache, NullCache
 
-from flask_cachecore import FailSafeCache, KeyNamespace, MemoryCache, Serializer, request_key
+from flask_cachecore import (
+    FailSafeCache,
+    InProcessSerializer,
+    KeyNamespace,
+    MemoryCache,
+    request_key,
+)
 from flask_cachecore.keys import digest
 
 from . import rules
@@ -36,24 +42,15 @@ HeaderGetter = Callable[[str], "str | None"]
 KEY_MEMO_SIZE = 4096
 
 
-class InProcessSerializer(Serializer):
-    """Keeps values as objects in an in-process backend (no pickling on every hit).
-
-    Safe for this package only because it never changes an object it read from the cache.
-    """
-
-    name = "in-process"
-
-    def dumps(self, value: Any, protocol: int = 0) -> Any:
-        return value
-
-    def loads(self, data: Any) -> Any:
-        return data
+def in_process_serializer() -> InProcessSerializer:
+    """Keeps this package's own objects unpickled in an in-process backend: the store never
+    changes an object it read (it copies an index before changing it)."""
+    return InProcessSerializer(trusted=(StoredResponse, Index))
 
 
 def in_process_cache(threshold: int = 1000) -> MemoryCache:
     """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded."""
-    return MemoryCache(threshold=threshold, serializer=InProcessSerializer())
+    return MemoryCache(threshold=threshold, serializer=in_process_serializer())
 
 
 @dataclass(slots=True)

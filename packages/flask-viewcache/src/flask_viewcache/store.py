@@ -16,7 +16,6 @@ value back.
 from __future__ import annotations
 
 import logging
-import pickle
 import secrets
 import threading
 import time
@@ -27,7 +26,7 @@ from typing import Any
 from cachelib import BaseCache, NullCache
 from cachelib import SimpleCache as CachelibSimpleCache
 
-from flask_cachecore import MemoryCache, PickleSerializer, RedisCache, RedisClusterCache
+from flask_cachecore import InProcessSerializer, MemoryCache, RedisCache, RedisClusterCache
 
 logger = logging.getLogger(__name__)
 
@@ -37,52 +36,6 @@ MARK = "vc1"
 #: the wall clock of soft timeouts (shared by processes, unlike ``monotonic``); a module
 #: attribute so that tests can move time without sleeping
 wall_clock: Callable[[], float] = time.time
-
-
-_IMMUTABLE_SCALARS: frozenset[type] = frozenset({str, bytes, int, float, bool, complex, type(None)})
-
-
-def is_immutable(value: Any) -> bool:
-    """Whether ``value`` is made only of immutable builtins (tuples of strings, numbers...)."""
-    kind = type(value)
-    if kind in _IMMUTABLE_SCALARS:
-        return True
-    if kind is tuple or kind is frozenset:
-        return all(is_immutable(item) for item in value)
-    return False
-
-
-class _Kept:
-    """An immutable value kept as it is by :class:`InProcessSerializer`."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-class InProcessSerializer(PickleSerializer):
-    """The serializer of an in-process ``SimpleCache`` whose app chose no other.
-
-    ``MemoryCache`` stores values serialized so that a caller who mutates what it got cannot
-    change what the next caller gets. A value made only of immutable builtins (the envelope of
-    a string, of a stored response) cannot be mutated, so it is kept as it is and a hit costs
-    no unpickling; anything else is pickled as before. The cache lives and dies with the
-    process, so nothing else ever reads these entries.
-    """
-
-    name = "in-process"
-
-    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
-        if type(value) is not int and is_immutable(value):
-            return _Kept(value)  # type: ignore[return-value]
-        return super().dumps(value, protocol)
-
-    def loads(self, data: bytes | None) -> Any:
-        kept: Any = data
-        if type(kept) is _Kept:
-            return kept.value
-        return super().loads(data)
 
 
 def use_in_process_serializer(backend: BaseCache, config: Mapping[str, Any]) -> None:
