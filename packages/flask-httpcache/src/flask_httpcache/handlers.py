@@ -644,8 +644,8 @@ def _store_of(cache: BaseCache | Store | None, config: Config | None) -> Store:
     return Store(cache if cache is not None else in_process_cache(), config)
 
 
-class RequestHandler:
-    """Installs the ``before_request`` hook that answers from the cache.
+class _Handler:
+    """One of the two hooks, over a store it may share with the other.
 
     :param cache: a cachelib backend (any of flask_cachecore's) or a shared
         :class:`~flask_httpcache.store.Store`.
@@ -660,19 +660,18 @@ class RequestHandler:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
+        raise NotImplementedError
+
+
+class RequestHandler(_Handler):
+    """Installs the ``before_request`` hook that answers from the cache."""
+
+    def init_app(self, app: Flask) -> None:
         app.before_request(self.shared.request_hook())
 
 
-class ResponseHandler:
+class ResponseHandler(_Handler):
     """Installs the ``after_request`` hook that validates, stores and invalidates."""
-
-    def __init__(
-        self, cache: BaseCache | Store, app: Flask | None = None, config: Config | None = None
-    ) -> None:
-        self.store = _store_of(cache, config)
-        self.shared = SharedCache(self.store)
-        if app is not None:
-            self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
         app.after_request(self.shared.response_hook())
