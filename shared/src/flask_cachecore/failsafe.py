@@ -9,6 +9,7 @@ breaker opens and one when the backend has recovered, instead of a traceback per
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -36,13 +37,7 @@ class CacheCounters:
     opened: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "calls": self.calls,
-            "errors": self.errors,
-            "skipped": self.skipped,
-            "timeouts": self.timeouts,
-            "opened": self.opened,
-        }
+        return dataclasses.asdict(self)
 
 
 class CircuitBreaker:

@@ -15,6 +15,7 @@ value back.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import threading
@@ -67,12 +68,7 @@ class FunctionStats:
     bypassed: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "hits": self.hits,
-            "misses": self.misses,
-            "stale": self.stale,
-            "bypassed": self.bypassed,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
