@@ -11,9 +11,11 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
+import textwrap
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,6 +188,60 @@ def own_memcached() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     finally:
         process.kill()
         process.wait(5)
+
+
+@dataclass
+class Gunicorn:
+    """A gunicorn serving one test's app."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def fail(self, why: str) -> None:
+        pytest.fail(f"{why}; gunicorn's log:\n{self.log.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Iterator[Callable[..., Gunicorn]]:
+    """A starter of real gunicorn servers (gthread workers) for the ``app`` defined by some
+    Python source: ``gunicorn(source, workers=1, threads=1, env={...})``. Every server started
+    is stopped at the end of the test."""
+    pytest.importorskip("gunicorn")
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        source: str, workers: int = 1, threads: int = 1, env: dict[str, str] | None = None
+    ) -> Gunicorn:
+        directory = tmp_path / f"gunicorn{len(started)}"
+        directory.mkdir()
+        (directory / "served_app.py").write_text(textwrap.dedent(source))
+        log = directory / "gunicorn.log"
+        port = free_port()
+        argv = [sys.executable, "-m", "gunicorn", "--chdir", str(directory)]
+        argv += ["--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads)]
+        argv += ["--bind", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "2"]
+        argv += ["--log-level", "warning", "--error-logfile", str(log), "served_app:app"]
+        process = subprocess.Popen(
+            argv,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        wait_until_listening(process, port, "gunicorn")
+        return Gunicorn(f"http://127.0.0.1:{port}", process, log)
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
 
 
 REPO = Path(__file__).resolve().parent.parent

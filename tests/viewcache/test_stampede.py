@@ -3,16 +3,10 @@ threads of one process and across gunicorn workers that share Redis."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 import urllib.request
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -146,64 +140,23 @@ def _get(url: str) -> bytes:
         return body
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 @pytest.mark.redis
 def test_gunicorn_workers_sharing_redis_run_the_view_once(
-    tmp_path: Path, redis_url: str, unique_prefix: str
+    gunicorn: Callable[..., Any], redis_url: str, unique_prefix: str
 ) -> None:
-    pytest.importorskip("gunicorn")
     import redis
 
-    (tmp_path / "stampede_app.py").write_text(textwrap.dedent(_GUNICORN_APP))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "VIEWCACHE_TEST_REDIS_URL": redis_url,
-        "VIEWCACHE_TEST_PREFIX": unique_prefix,
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "3",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "8",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--chdir",
-            str(tmp_path),
-            "--timeout",
-            "30",
-            "--graceful-timeout",
-            "2",
-            "--log-level",
-            "warning",
-            "stampede_app:app",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    env = {"VIEWCACHE_TEST_REDIS_URL": redis_url, "VIEWCACHE_TEST_PREFIX": unique_prefix}
+    server = gunicorn(_GUNICORN_APP, workers=3, threads=8, env=env)
     client = redis.Redis.from_url(redis_url)
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = server.url
         deadline = time.monotonic() + 60
         pids: set[bytes] = set()
         while len(pids) < 2:  # wait until at least two workers answer
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"gunicorn did not start: {server.stderr.read() if server.stderr else ''}"
-                )
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                server.fail("gunicorn did not start two workers")
             try:
                 pids.add(_get(base + "/pid"))
             except OSError:
@@ -226,12 +179,6 @@ def test_gunicorn_workers_sharing_redis_run_the_view_once(
         assert bodies == [b"done"] * CONCURRENT
         assert int(client.get(unique_prefix + "runs") or 0) == 1
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
         for key in client.scan_iter(match=unique_prefix + "*"):
             client.delete(key)
         client.close()

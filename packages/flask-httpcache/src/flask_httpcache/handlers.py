@@ -30,7 +30,7 @@ from flask_cachecore import DistributedLock
 
 from . import rules
 from .config import Config
-from .responses import CachedResponse, response_from_entry
+from .responses import CachedResponse, response_from_entry, server_dates_responses
 from .store import Store, StoredResponse, freshen, in_process_cache
 from .storing import make_entry
 
@@ -268,7 +268,7 @@ class SharedCache:
         if decision == "stale-while-revalidate":
             self.refresh_in_background(uri_key, environ)
             status += "; detail=stale-while-revalidate"
-        response = response_from_entry(entry, age, status)
+        response = response_from_entry(entry, age, status, server_dates_responses(environ))
         return answer_conditional(response, environ, method, last_modified_or_date=True)
 
     @staticmethod
@@ -423,7 +423,9 @@ class SharedCache:
         ):
             params.append(f"fwd-status={response.status_code}")
             params.append("detail=stale-if-error")
-            response = response_from_entry(entry, entry.current_age(now))
+            response = response_from_entry(
+                entry, entry.current_age(now), server_dates=server_dates_responses(environ)
+            )
         else:
             params.append(f"fwd-status={response.status_code}")
             if state.bypass:
@@ -543,7 +545,8 @@ class SharedCache:
         if new is not None and state.uri_key is not None and "no-store" not in state.directives:
             stored = self.store.save(state.uri_key, new, now)
         served = new or updated
-        return response_from_entry(served, served.current_age(now)), stored
+        dated = server_dates_responses(request.environ)
+        return response_from_entry(served, served.current_age(now), server_dates=dated), stored
 
     @staticmethod
     def stale_if_error_allows(

@@ -10,6 +10,7 @@ from cachelib import BaseCache
 from . import rules
 from .config import Config
 from .handlers import REFETCH_KEY, REFRESH_FLAG, environ_header, environ_uri_key
+from .responses import hit_fields, server_dates_responses
 from .store import Store
 
 if TYPE_CHECKING:
@@ -91,12 +92,8 @@ class HTTPCacheMiddleware:
         self.store.counters.hits += 1
         ours = f"{config.cache_name}; hit; ttl={int(ttl)}"
         upstream = entry.upstream_status
-        start_response(
-            status_line(entry.status),
-            [
-                *entry.headers,
-                ("Age", str(int(age))),
-                ("Cache-Status", f"{upstream}, {ours}" if upstream else ours),
-            ],
-        )
+        fields = hit_fields(entry, server_dates_responses(environ))
+        fields.append(("Age", str(int(age))))
+        fields.append(("Cache-Status", f"{upstream}, {ours}" if upstream else ours))
+        start_response(status_line(entry.status), fields)
         return [] if method == "HEAD" else [entry.body]

@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 _REWRITTEN = frozenset({"location", "content-location"})
 #: instance state of a fresh response by status code, copied into each response made here
 _PROTOTYPES: dict[int, dict[str, Any]] = {}
+#: ``SERVER_SOFTWARE`` of WSGI servers that add a ``Date`` field to every response, even to one
+#: that has its own
+_DATING_SERVERS = ("gunicorn/", "Werkzeug/")
+
+
+def server_dates_responses(environ: WSGIEnvironment) -> bool:
+    """Whether the WSGI server adds its own ``Date`` to every response (gunicorn, Werkzeug's
+    development server): a stored ``Date`` sent under it would make two ``Date`` fields, which
+    RFC 9110 §5.3 forbids for a field that is not a list."""
+    software = environ.get("SERVER_SOFTWARE")
+    return isinstance(software, str) and software.startswith(_DATING_SERVERS)
 
 
 def _prototype_state(status: int) -> dict[str, Any]:
@@ -110,12 +121,24 @@ class CachedResponse(Response):
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else body
 
 
+def hit_fields(entry: StoredResponse, server_dates: bool) -> list[tuple[str, str]]:
+    """A new list of the stored fields; without ``Date`` when ``server_dates``: the server's
+    own ``Date`` then stands alone, and ``Age`` still tells how old the response is."""
+    if not server_dates:
+        return entry.headers.copy()
+    return [field for field in entry.headers if len(field[0]) != 4 or field[0].lower() != "date"]
+
+
 def response_from_entry(
-    entry: StoredResponse, age: float, cache_status: str | None = None
+    entry: StoredResponse,
+    age: float,
+    cache_status: str | None = None,
+    server_dates: bool = False,
 ) -> CachedResponse:
     """A response built from a stored one, with its ``Age`` (RFC 9111 §4, §5.1) and, given
-    this cache's ``Cache-Status`` entry, the field with it appended (RFC 9211 §2)."""
-    fields = entry.headers.copy()
+    this cache's ``Cache-Status`` entry, the field with it appended (RFC 9211 §2). With
+    ``server_dates`` (see :func:`server_dates_responses`) the stored ``Date`` is left out."""
+    fields = hit_fields(entry, server_dates)
     fields.append(("Age", str(int(age)) if age > 0 else "0"))
     upstream = entry.upstream_status
     if cache_status is not None:
