@@ -1,8 +1,8 @@
 """Hits written by real WSGI servers: one ``Date`` field, whichever server (RFC 9110 §5.3,
 §6.6.1).
 
-gunicorn and Werkzeug's development server add a ``Date`` to every response, even to one that
-has its own; ``wsgiref`` adds one only when the app sent none. A hit must not carry two."""
+gunicorn replaces the app's ``Date`` with its own; Werkzeug's development server adds a second
+one; ``wsgiref`` adds one only when the app sent none. A hit must not carry two."""
 
 from __future__ import annotations
 

@@ -43,6 +43,9 @@ class Config:
     :param auto_etag: add a strong ETag to non-streamed 200 responses that have none.
     :param targeted_fields: response fields that replace Cache-Control and Expires for this
         cache when present and valid (RFC 9213), first one wins; () to ignore them.
+    :param hit_lane: let the request handler serve a fresh hit before Flask builds a request
+        context when nothing else in the app would see the request (no other hook, teardown
+        or signal receiver; see :mod:`flask_httpcache.lane`); False: always through the hook.
     :param clock: the wall clock (seconds since the epoch); tests pass a fake one.
     :param background: runs a stale-while-revalidate refresh; tests pass a synchronous one.
     """
@@ -58,6 +61,7 @@ class Config:
     stale_retention: int = 3600
     auto_etag: bool = True
     targeted_fields: tuple[str, ...] = ("CDN-Cache-Control",)
+    hit_lane: bool = True
     clock: Callable[[], float] = time.time
     background: Runner = field(default=run_in_background)
 
@@ -95,6 +99,7 @@ class Config:
             "STALE_RETENTION": "stale_retention",
             "AUTO_ETAG": "auto_etag",
             "TARGETED_FIELDS": "targeted_fields",
+            "HIT_LANE": "hit_lane",
         }
         kwargs = {
             attribute: config[f"HTTPCACHE_{key}"]

@@ -214,6 +214,8 @@ class SharedCache:
         def httpcache_response_handler(response: Response) -> Response:
             return after_request(response)
 
+        # known to the hit lane as a hook that leaves hits alone (see flask_httpcache.lane)
+        setattr(httpcache_response_handler, "httpcache_response_hook", True)  # noqa: B010
         return httpcache_response_handler
 
     # request side ---------------------------------------------------------------------------
@@ -667,10 +669,18 @@ class _Handler:
 
 
 class RequestHandler(_Handler):
-    """Installs the ``before_request`` hook that answers from the cache."""
+    """Installs the ``before_request`` hook that answers from the cache, and the hit lane
+    (:mod:`flask_httpcache.lane`) in front of Flask's own ``wsgi_app`` when that is not
+    wrapped yet and ``Config.hit_lane`` is on: fresh hits that nothing else in the app would
+    see are then served before Flask builds a request context."""
 
     def init_app(self, app: Flask) -> None:
-        app.before_request(self.shared.request_hook())
+        hook = self.shared.request_hook()
+        app.before_request(hook)
+        if self.store.config.hit_lane and "wsgi_app" not in vars(app):
+            from .lane import HitLane
+
+            app.wsgi_app = HitLane(app, app.wsgi_app, self.store, hook)  # type: ignore[method-assign]
 
 
 class ResponseHandler(_Handler):
