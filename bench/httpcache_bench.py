@@ -1,12 +1,15 @@
 """Benchmark of flask-httpcache against its anchors, all served by gunicorn, loaded by wrk.
 
-Run from the repository root (one command, about two minutes):
+Run from the repository root (one command, about five minutes):
 
-    python bench/httpcache_bench.py [--duration 3] [--rounds 3] [--workers N] [--threads 1]
+    python bench/httpcache_bench.py [--rounds 20] [--duration 1] [--rows a,b] [--workers N]
 
 Every row runs under gunicorn with the same settings (gthread workers of one thread,
-keep-alive), on loopback, measured by ``wrk`` in the same run; the ratios at the end compare
-rows of this one run, which holds on a noisy machine where absolute numbers do not.
+keep-alive), on loopback, measured by ``wrk``. All the rows' servers run for the whole
+benchmark and the rows take turns, forwards then backwards, for ``--rounds`` short runs each;
+a ratio is computed within each round, from runs seconds apart, and reported as the median
+over the rounds with a 95% confidence interval: that holds on a shared machine whose speed
+drifts, where absolute numbers do not.
 
 The load generator must not compete with the server for cores, or it measures the machine's
 scheduler: by default gunicorn gets one worker per core but one (``--workers`` = cores - 1, at
@@ -18,10 +21,12 @@ are defined in this file (gunicorn imports it as ``httpcache_bench:<app>``).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -43,10 +48,18 @@ def raw_wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
     return [BODY]
 
 
-def _flask_app(slow: bool = False, cache: str = "none") -> Any:
+def _flask_app(slow: bool = False, cache: str = "none", hook: bool = False) -> Any:
     from flask import Flask
 
     app = Flask("httpcache_bench")
+    if hook:
+        # another hook, installed before the cache's: it sees hits too, so every request goes
+        # through Flask (the request handler's hit lane stays closed)
+        seen = [0]
+
+        @app.before_request
+        def count() -> None:
+            seen[0] += 1
 
     @app.route("/")
     def index() -> Any:
@@ -75,6 +88,8 @@ def make(name: str) -> Any:
     return {
         "bare_flask": lambda: _flask_app(),
         "handler_hit": lambda: _flask_app(cache="handlers"),
+        "bare_flask_hook": lambda: _flask_app(hook=True),
+        "handler_hit_hook": lambda: _flask_app(cache="handlers", hook=True),
         "middleware_hit": lambda: _flask_app(cache="middleware"),
         "flask_caching_hit": lambda: _flask_app(cache="flask_caching"),
         "slow_uncached": lambda: _flask_app(slow=True),
@@ -86,7 +101,9 @@ def make(name: str) -> Any:
 ROWS = [
     ("raw_wsgi", "raw WSGI function, constant body"),
     ("bare_flask", "bare Flask view, no cache"),
-    ("handler_hit", "flask-httpcache handlers, hit"),
+    ("handler_hit", "flask-httpcache handlers, hit (hit lane)"),
+    ("bare_flask_hook", "bare Flask view + a before_request hook"),
+    ("handler_hit_hook", "that hook + handlers, hit (through Flask)"),
     ("middleware_hit", "flask-httpcache middleware, hit"),
     ("flask_caching_hit", "Flask-Caching 2.5.1 @cached, hit"),
     ("slow_uncached", "10 ms view, no cache"),
@@ -96,6 +113,17 @@ ROWS = [
 
 
 # -- the harness ---------------------------------------------------------------------------------
+
+RATIOS = [
+    # label, numerator row, denominator row, goal (0: reported, no goal)
+    ("handler hit / bare Flask view", "handler_hit", "bare_flask", 1.0),
+    ("middleware hit / raw WSGI constant", "middleware_hit", "raw_wsgi", 0.8),
+    ("10 ms view cached (handlers) / uncached", "slow_cached", "slow_uncached", 25.0),
+    ("10 ms view cached (middleware) / uncached", "slow_cached_middleware", "slow_uncached", 25.0),
+    ("handler hit / Flask-Caching hit", "handler_hit", "flask_caching_hit", 0.0),
+    ("with a hook: handler hit / bare view", "handler_hit_hook", "bare_flask_hook", 0.0),
+    ("ceiling: raw WSGI constant / 10 ms view uncached", "raw_wsgi", "slow_uncached", 0.0),
+]
 
 
 def free_port() -> int:
@@ -126,61 +154,81 @@ def pinning(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return server, load
 
 
-def measure(row: str, args: argparse.Namespace) -> float:
+def start_server(row: str, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn serving ``row``'s app, listening and warmed up (every worker's cache filled)."""
     port = free_port()
     target = row if row == "raw_wsgi" else f"make('{row}')"
-    pin_server, pin_load = pinning(args)
+    pin_server, _ = pinning(args)
+    argv = [*pin_server, sys.executable, "-m", "gunicorn", "--chdir", str(HERE)]
+    argv += ["--workers", str(args.workers), "--worker-class", "gthread", "--threads", "1"]
+    argv += ["--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     server = subprocess.Popen(
-        [
-            *pin_server,
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--chdir",
-            str(HERE),
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "1",
-            "--keep-alive",
-            "5",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            f"httpcache_bench:{target}",
-        ],
+        [*argv, f"httpcache_bench:{target}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    url = f"http://127.0.0.1:{port}/"
     try:
         wait_for(port)
-        url = f"http://127.0.0.1:{port}/"
-        warm = ["wrk", "-t1", "-c4", "-d1s", url]  # fills the cache of every worker
-        subprocess.run(warm, check=True, capture_output=True)
-        run = [
-            *pin_load,
-            "wrk",
-            f"-t{args.threads}",
-            f"-c{args.connections}",
-            f"-d{args.duration}s",
-            url,
-        ]
-        output = subprocess.run(run, check=True, capture_output=True, text=True).stdout
-        match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-        if not match or "Non-2xx" in output:
-            raise RuntimeError(f"wrk failed for {row}:\n{output}")
-        return float(match.group(1))
-    finally:
-        server.terminate()
+        subprocess.run(["wrk", "-t1", "-c4", "-d1s", url], check=True, capture_output=True)
+    except BaseException:
+        stop(server)
+        raise
+    return server, url
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
         server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(5)
+
+
+def load(row: str, url: str, args: argparse.Namespace) -> float:
+    """Requests per second that wrk gets from ``url`` in one run of ``--duration`` seconds."""
+    _, pin_load = pinning(args)
+    run = [*pin_load, "wrk", f"-t{args.threads}", f"-c{args.connections}"]
+    run += [f"-d{args.duration}s", url]
+    output = subprocess.run(run, check=True, capture_output=True, text=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if not match or "Non-2xx" in output:
+        raise RuntimeError(f"wrk failed for {row}:\n{output}")
+    return float(match.group(1))
+
+
+def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """The median of ``values`` and a distribution-free confidence interval for it (order
+    statistics: the number of values below the true median is Binomial(n, 1/2)); with fewer
+    than six values the interval is the whole range."""
+    ordered = sorted(values)
+    n = len(ordered)
+    tail = (1 - level) / 2
+    # the interval from ordered[k] to ordered[n - 1 - k] misses the median with probability
+    # 2 P(Binomial(n, 1/2) <= k): the largest k that keeps that within 1 - level
+    cut, mass = 0, 0.0
+    for k in range((n - 1) // 2 + 1):
+        mass += math.comb(n, k) / 2**n
+        if mass > tail:
+            break
+        cut = k
+    return statistics.median(ordered), ordered[cut], ordered[n - 1 - cut]
+
+
+def verdict(low: float, middle: float, goal: float) -> str:
+    if not goal:
+        return ""
+    if low >= goal:
+        return f"met (whole interval >= {goal:g})"
+    if middle >= goal:
+        return f"median >= {goal:g}, interval reaches below"
+    return f"MISSED (< {goal:g})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=3, help="seconds per row and round")
+    parser.add_argument("--duration", type=int, default=1, help="seconds of one wrk run")
     parser.add_argument(
         "--workers",
         type=int,
@@ -188,8 +236,13 @@ def main() -> None:
         help="gunicorn workers (gthread, 1 thread); default: cores - 1, wrk gets the last core",
     )
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; each row keeps its best")
+    parser.add_argument("--rounds", type=int, default=20, help="wrk runs per row")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--rows",
+        default=",".join(row for row, _ in ROWS),
+        help="comma-separated rows to run (default: all)",
+    )
     parser.add_argument(
         "--no-pin",
         action="store_true",
@@ -198,54 +251,78 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("this benchmark needs wrk (apt-get install wrk)")
+    labels = dict(ROWS)
+    chosen = [row for row in args.rows.split(",") if row]
+    unknown = [row for row in chosen if row not in labels]
+    if unknown or args.rounds < 1 or args.duration < 1:
+        sys.exit(f"unknown rows {unknown}; rows: {', '.join(labels)}" if unknown else "bad sizes")
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    rps: dict[str, float] = {}
     print(
         f"gunicorn --workers {args.workers} --worker-class gthread --threads 1 (keep-alive);"
         f" wrk -t{args.threads} -c{args.connections} -d{args.duration}s; loopback;"
-        f" {os.cpu_count()} cores; best of {args.rounds} rounds"
+        f" {os.cpu_count()} cores; {args.rounds} rounds"
     )
     pin_server, pin_load = pinning(args)
     if pin_server:
         print(f"pinned: gunicorn on cores {pin_server[-1]}, wrk on cores {pin_load[-1]}")
-    print(f"| {'row':<44} | {'requests/s':>10} |")
-    print(f"|{'-' * 46}|{'-' * 12}:|")
-    # Rows are interleaved over several rounds and each keeps its best round: on a shared
-    # machine, other load only ever lowers a number, so the best round is the least disturbed.
+    # Every row's server runs for the whole benchmark (an idle one costs nothing), and the rows
+    # take turns, forwards then backwards (ABBA), for --rounds short runs each: the rows of a
+    # ratio are measured seconds apart, so the slow changes of a shared machine's speed hit
+    # both alike and cancel in the ratio of each round. Each ratio is the median over the
+    # rounds with its 95% confidence interval.
+    servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     failed: dict[str, str] = {}
-    for _ in range(args.rounds):
-        for row, _label in ROWS:
+    results: dict[str, list[float | None]] = {row: [] for row in chosen}
+    try:
+        for row in chosen:
             try:
-                rps[row] = max(rps.get(row, 0.0), measure(row, args))
-            except (RuntimeError, subprocess.CalledProcessError, ModuleNotFoundError) as exc:
+                servers[row] = start_server(row, args)
+            except (RuntimeError, subprocess.CalledProcessError) as exc:
                 failed[row] = str(exc)
-    for row, label in ROWS:
-        if row in rps:
-            print(f"| {label:<44} | {rps[row]:>10.0f} |")
-        else:
-            print(f"| {label:<44} | {'failed':>10} |  ({failed.get(row)})")
+        for index in range(args.rounds):
+            order = chosen if index % 2 == 0 else chosen[::-1]
+            for row in order:
+                if row not in servers:
+                    results[row].append(None)
+                    continue
+                try:
+                    results[row].append(load(row, servers[row][1], args))
+                except (RuntimeError, subprocess.CalledProcessError) as exc:
+                    failed[row] = str(exc)
+                    results[row].append(None)
+    finally:
+        for server, _ in servers.values():
+            stop(server)
     print()
-    print("| ratio (same run)                                   | measured | goal   |")
-    print("|----------------------------------------------------|---------:|--------|")
-    ratios = [
-        ("handler hit / bare Flask view", "handler_hit", "bare_flask", 1.0),
-        ("middleware hit / raw WSGI constant", "middleware_hit", "raw_wsgi", 0.8),
-        ("10 ms view cached (handlers) / uncached", "slow_cached", "slow_uncached", 25.0),
-        (
-            "10 ms view cached (middleware) / uncached",
-            "slow_cached_middleware",
-            "slow_uncached",
-            25.0,
-        ),
-        ("handler hit / Flask-Caching hit", "handler_hit", "flask_caching_hit", 0.0),
-    ]
-    for label, top, bottom, goal in ratios:
-        if top in rps and bottom in rps:
-            value = rps[top] / rps[bottom]
-            verdict = (
-                "" if not goal else (f">= {goal:g} ok" if value >= goal else f">= {goal:g} MISSED")
-            )
-            print(f"| {label:<50} | {value:>8.2f} | {verdict:<6} |")
+    print(f"| {'row':<44} | {'requests/s (median)':>19} | {'min':>6} | {'max':>6} |")
+    print(f"|{'-' * 46}|{'-' * 20}:|{'-' * 7}:|{'-' * 7}:|")
+    for row in chosen:
+        done = [value for value in results[row] if value is not None]
+        if not done:
+            print(f"| {labels[row]:<44} | {'failed':>19} | | |  ({failed.get(row)})")
+            continue
+        middle = statistics.median(done)
+        print(f"| {labels[row]:<44} | {middle:>19.0f} | {min(done):>6.0f} | {max(done):>6.0f} |")
+    print()
+    print(f"| {'ratio (paired by round)':<50} | median | {'95% interval':<13} | goal |")
+    print(f"|{'-' * 52}|-------:|{'-' * 15}|------|")
+    for label, top, bottom, goal in RATIOS:
+        if top not in results or bottom not in results:
+            continue
+        pairs = [
+            a / b
+            for a, b in zip(results[top], results[bottom], strict=True)
+            if a is not None and b is not None and b > 0
+        ]
+        if not pairs:
+            continue
+        middle, low, high = median_interval(pairs)
+        interval = f"{low:.2f} - {high:.2f}"
+        print(f"| {label:<50} | {middle:>6.2f} | {interval:<13} | {verdict(low, middle, goal)} |")
+    if failed:
+        print()
+        for row, why in failed.items():
+            print(f"{row} failed: {why}")
 
 
 if __name__ == "__main__":
