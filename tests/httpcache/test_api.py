@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from flask import Flask, Response, request
+from flask import Flask, Response, redirect, request
 
 from flask_cachecore import CacheConfigError, MemoryCache
 from flask_httpcache import (
@@ -284,6 +284,30 @@ def test_middleware_serves_fresh_hits_before_flask() -> None:
     assert seen == ["flask"]
     assert calls["n"] == 2
     client.get("/", headers={"If-None-Match": '"x"'})  # left to Flask
+    assert seen == ["flask", "flask"]
+
+
+def test_middleware_leaves_responses_werkzeug_adjusts_to_flask() -> None:
+    """A stored redirect to a non-ASCII path is written with its Location in URI form, as the
+    handlers write it (the middleware leaves it to them): a server cannot send the IRI."""
+    app = Flask(__name__)
+    seen: list[str] = []
+    app.before_request(lambda: seen.append("flask") and None)
+
+    @app.route("/moved")
+    def moved() -> Any:
+        response = redirect("/café", 301)
+        response.headers["Cache-Control"] = "max-age=60"
+        return response
+
+    store = Store(MemoryCache(), make_config(FakeClock()))
+    easy_setup(app, store)
+    app.wsgi_app = HTTPCacheMiddleware(app.wsgi_app, store)  # type: ignore[method-assign]
+    client = app.test_client()
+    client.get("/moved")
+    hit = client.get("/moved")
+    assert "hit" in hit.headers["Cache-Status"]
+    assert hit.headers["Location"] == "/caf%C3%A9"
     assert seen == ["flask", "flask"]
 
 

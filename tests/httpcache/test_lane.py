@@ -3,14 +3,17 @@ nothing but the cache would have seen the request, and then the same answer as t
 
 from __future__ import annotations
 
+import http.client
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from flask import Flask, Response, g, request, request_finished, session
+from flask import Flask, Response, g, redirect, request, request_finished, session
 from flask.testing import FlaskClient
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.test import EnvironBuilder
 
 from flask_cachecore import MemoryCache
 from flask_httpcache import Store, easy_setup
@@ -36,6 +39,35 @@ def add_routes(app: Flask) -> list[str]:
         return f"page for {request.host}", 200, {"Cache-Control": "max-age=60"}
 
     return contexts
+
+
+FRESH = {"Cache-Control": "max-age=60"}
+
+
+def add_odd_routes(app: Flask) -> list[str]:
+    """Stored responses that Werkzeug adjusts on the way out (Location made ASCII, no
+    Content-Length on a 204, a Content-Length added to a body that had none) or whose status
+    line it spells its own way."""
+
+    @app.route("/moved")
+    def moved() -> Any:
+        response = redirect("/café menu/日本", 301)
+        response.headers.update(FRESH)
+        return response
+
+    @app.route("/empty")
+    def empty() -> Any:
+        return Response(status=204, headers=FRESH)
+
+    @app.route("/parts")
+    def parts() -> Any:
+        return Response([b"hello ", b"world"], headers=FRESH)
+
+    @app.route("/gone")
+    def gone() -> Any:
+        return "gone", 410, FRESH
+
+    return ["/page", "/moved", "/empty", "/parts", "/gone"]
 
 
 def lane_app(**config: object) -> tuple[Flask, list[str], FakeClock]:
@@ -84,21 +116,100 @@ def requests_to_compare() -> list[tuple[str, dict[str, str]]]:
     ]
 
 
-def answers(hit_lane: bool) -> list[tuple[int, list[tuple[str, str]], bytes]]:
+def answers(hit_lane: bool) -> list[tuple[str, str, list[tuple[str, str]], bytes]]:
+    """Status line, fields and body of each answer, written as a WSGI server gets them."""
     app, _contexts, clock = lane_app(hit_lane=hit_lane)
+    paths = add_odd_routes(app)
     client = app.test_client()
-    client.get("/page")
+    for path in paths:
+        client.get(path)
     seen = []
     for advance in (5, 100):  # fresh, then stale
         clock.advance(advance)
-        for method, headers in requests_to_compare():
-            response = client.open("/page", method=method, headers=headers)
-            seen.append((response.status_code, response.headers.to_wsgi_list(), response.data))
+        for path in paths:
+            for method, headers in requests_to_compare():
+                response = client.open(path, method=method, headers=headers)
+                fields = response.headers.to_wsgi_list()
+                seen.append((path, response.status, fields, response.data))
     return seen
 
 
 def test_the_lane_answers_as_the_hook_does() -> None:
     assert answers(hit_lane=True) == answers(hit_lane=False)
+
+
+def test_the_lane_answers_as_the_hook_does_through_a_real_server() -> None:
+    """A stored redirect to a non-ASCII path: Werkzeug's server must get the URI form, or it
+    cannot encode the field and drops the connection."""
+    from werkzeug.serving import make_server
+
+    for hit_lane in (True, False):
+        app, _, _ = lane_app(hit_lane=hit_lane)
+        add_odd_routes(app)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            for _ in range(3):
+                connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+                connection.request("GET", "/moved")
+                response = connection.getresponse()
+                response.read()
+                connection.close()
+                assert response.status == 301
+                assert response.headers["Location"] == "/caf%C3%A9%20menu/%E6%97%A5%E6%9C%AC"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def test_attributes_flask_lets_change_later_are_checked_on_every_request() -> None:
+    """A response class or session interface set after the lane decided closes it."""
+
+    class Framed(Response):
+        def get_wsgi_headers(self, environ: Any) -> Any:
+            headers = super().get_wsgi_headers(environ)
+            headers["X-Frame-Options"] = "DENY"
+            return headers
+
+    app, contexts, _ = lane_app()
+    client = app.test_client()
+    client.get("/page")
+    client.get("/page")
+    assert contexts == ["/page"]
+    app.response_class = Framed
+    assert client.get("/page").headers["X-Frame-Options"] == "DENY"
+    assert contexts == ["/page", "/page"]
+
+
+def test_a_request_inside_an_app_context_of_the_app_takes_the_hook() -> None:
+    """Flask then reuses that context: the hook leaves its state in its ``g``."""
+    app, contexts, _ = lane_app()
+    client = app.test_client()
+    client.get("/page")
+    with app.app_context():
+        assert "hit" in client.get("/page").headers["Cache-Status"]
+        assert getattr(g, "_httpcache", None) is not None
+    assert contexts == ["/page", "/page"]
+
+
+def test_a_hit_is_counted_once_when_the_server_refuses_it() -> None:
+    app, _, _ = lane_app()
+    store = app.wsgi_app.fresh.store  # type: ignore[attr-defined]
+    client = app.test_client()
+    client.get("/page")
+    environ = EnvironBuilder(path="/page").get_environ()
+    calls: list[str] = []
+
+    def refusing(status: str, headers: Any, exc_info: Any = None) -> Any:
+        calls.append(status)
+        raise ValueError("refused")
+
+    before = store.counters.hits
+    with pytest.raises(ValueError, match="refused"):
+        app(environ, refusing)
+    assert calls == ["200 OK"]
+    assert store.counters.hits == before
 
 
 def test_config_turns_the_lane_off() -> None:

@@ -5,10 +5,11 @@ On a hit, the ``before_request`` hook of :class:`~flask_httpcache.RequestHandler
 Flask then runs the ``after_request`` hooks, saves the session, sends its signals and tears
 the contexts down. When the app has none of those that could act (no other hook, teardown
 function or URL value preprocessor, no receiver of Flask's request signals, no session to
-save, Flask's own request pipeline) the answer is the same without any of it, so the lane
-gives it straight from WSGI, as :class:`~flask_httpcache.HTTPCacheMiddleware` does. As soon as
-any of that is there, or the request is anything but a plain GET or HEAD of a fresh response,
-every request takes the hook.
+save, Flask's own request pipeline, request and response classes) the answer is the same
+without any of it, so the lane gives it straight from WSGI, as
+:class:`~flask_httpcache.HTTPCacheMiddleware` does. As soon as any of that is there, or the
+request is anything but a plain GET or HEAD of a fresh response that Werkzeug would write as
+stored, every request takes the hook.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, has_app_context
 from flask import signals as flask_signals
 from flask.sessions import SecureCookieSessionInterface
-from flask.wrappers import Request
+from flask.wrappers import Request, Response
 
 from .middleware import HTTPCacheMiddleware
 from .store import Store
@@ -92,12 +93,12 @@ class HitLane:
         method = environ.get("REQUEST_METHOD")
         if (method == "GET" or method == "HEAD") and self.open_for(environ):
             try:
-                served = self.fresh.serve_fresh(environ, start_response, method)
+                answer = self.fresh.fresh_answer(environ, method)
             except Exception:  # the hook's own path then answers, or reports the error
                 logger.debug("hit lane failed, the request goes to Flask", exc_info=True)
-                served = None
-            if served is not None:
-                return served
+                answer = None
+            if answer is not None:
+                return self.fresh.write(answer, start_response)
         return self.wsgi_app(environ, start_response)
 
     def open_for(self, environ: WSGIEnvironment) -> bool:
@@ -107,13 +108,23 @@ class HitLane:
             if not getattr(self.app, "_got_first_request", False):
                 return False
             self._layout_allows = self.layout_allows()
-        if not self._layout_allows or _PRESERVE_CONTEXT in environ:
+        app = self.app
+        if (
+            not self._layout_allows
+            or _PRESERVE_CONTEXT in environ
+            # attributes Flask lets change at any time: checked on every request
+            or app.request_class is not Request
+            or app.response_class is not Response
+            or type(app.session_interface) is not SecureCookieSessionInterface
+            # Flask would reuse an app context of this app that is already pushed
+            or has_app_context()
+        ):
             return False
         for signal in _SIGNALS:
             if signal.receivers:
                 return False
         # a session cookie may be refreshed on every request (SESSION_REFRESH_EACH_REQUEST)
-        return "HTTP_COOKIE" not in environ or not self.app.secret_key
+        return "HTTP_COOKIE" not in environ or not app.secret_key
 
     def layout_allows(self) -> bool:
         """The app's hooks, classes and session interface allow the lane (see module doc)."""
@@ -121,11 +132,7 @@ class HitLane:
         cls = type(app)
         if any(getattr(cls, name) is not getattr(Flask, name) for name in _PIPELINE):
             return False
-        if app.request_class is not Request or not self.fresh.config.hit_lane:
-            return False
-        if type(app.session_interface) is not SecureCookieSessionInterface:
-            return False
-        if self.fresh.config.resource_exemptions:
+        if not self.fresh.config.hit_lane or self.fresh.config.resource_exemptions:
             return False
         if any(app.url_value_preprocessors.values()):
             return False

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from cachelib import BaseCache
 
 from . import rules
 from .config import Config
 from .handlers import REFETCH_KEY, REFRESH_FLAG, environ_header, environ_uri_key
-from .responses import hit_fields, server_dates_responses
+from .responses import hit_fields, server_dates_responses, status_line, written_unchanged
 from .store import Store
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+#: what a fresh hit is written from: status line, header fields, body
+FreshAnswer = tuple[str, list[tuple[str, str]], list[bytes]]
 
 # Requests the fast path leaves to the Flask handlers: anything that asks more than "a fresh
 # copy, whole": preconditions, ranges, request directives, credentials, refreshes.
@@ -33,16 +36,6 @@ _LEAVE_TO_APP = frozenset(
         REFETCH_KEY,
     }
 )
-_STATUS_LINES: dict[int, str] = {}
-
-
-def status_line(code: int) -> str:
-    line = _STATUS_LINES.get(code)
-    if line is None:
-        from werkzeug.http import HTTP_STATUS_CODES
-
-        line = _STATUS_LINES[code] = f"{code} {HTTP_STATUS_CODES.get(code, 'UNKNOWN')}"
-    return line
 
 
 class HTTPCacheMiddleware:
@@ -68,14 +61,16 @@ class HTTPCacheMiddleware:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         if method == "GET" or method == "HEAD":
-            served = self.serve_fresh(environ, start_response, method)
-            if served is not None:
-                return served
+            answer = self.fresh_answer(environ, method)
+            if answer is not None:
+                return self.write(answer, start_response)
         return self.wsgi_app(environ, start_response)
 
-    def serve_fresh(
-        self, environ: dict[str, Any], start_response: Callable[..., Any], method: str
-    ) -> list[bytes] | None:
+    def fresh_answer(self, environ: WSGIEnvironment, method: str) -> FreshAnswer | None:
+        """The status line, fields and body of a fresh hit for this GET or HEAD, as the
+        request handler would write them; None when the request is not that plain or the
+        stored response is one Werkzeug would adjust on the way out (a ``Location``, no
+        ``Content-Length``, a status without a body): the handlers answer those."""
         if not environ.keys().isdisjoint(_LEAVE_TO_APP):
             return None
         config = self.config
@@ -84,16 +79,20 @@ class HTTPCacheMiddleware:
         entry, _ = self.store.lookup(environ_uri_key(self.store, environ), environ_header(environ))
         if entry is None or rules.is_no_cache(entry.directives):
             return None
-        now = config.clock()
-        age = entry.current_age(now)
+        age = entry.current_age(config.clock())
         ttl = entry.lifetime - age
-        if ttl <= 0:
+        if ttl <= 0 or not written_unchanged(entry.status, entry.headers):
             return None
-        self.store.counters.hits += 1
         ours = f"{config.cache_name}; hit; ttl={int(ttl)}"
         upstream = entry.upstream_status
         fields = hit_fields(entry, server_dates_responses(environ))
         fields.append(("Age", str(int(age))))
         fields.append(("Cache-Status", f"{upstream}, {ours}" if upstream else ours))
-        start_response(status_line(entry.status), fields)
-        return [] if method == "HEAD" else [entry.body]
+        return status_line(entry.status), fields, [] if method == "HEAD" else [entry.body]
+
+    def write(self, answer: FreshAnswer, start_response: StartResponse) -> list[bytes]:
+        """Hand a fresh hit to the server, and count it."""
+        status, fields, body = answer
+        start_response(status, fields)
+        self.store.counters.hits += 1
+        return body

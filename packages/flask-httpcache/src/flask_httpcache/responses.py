@@ -46,6 +46,30 @@ def _prototype_state(status: int) -> dict[str, Any]:
     return state
 
 
+def written_unchanged(status: int, fields: list[tuple[str, str]]) -> bool:
+    """Whether Werkzeug's ``get_wsgi_headers`` leaves these fields of a response of this
+    status as they are: a status with a body, a Content-Length, no (Content-)Location."""
+    if status < 200 or status == 204 or status == 304:
+        return False
+    has_length = False
+    for name, _ in fields:
+        # only names of these lengths can be one of the three: lower() the few that are
+        size = len(name)
+        if size == 14 or size == 8 or size == 16:
+            lower = name.lower()
+            if lower == "content-length":
+                has_length = True
+            elif lower in _REWRITTEN:
+                return False
+    return has_length
+
+
+def status_line(status: int) -> str:
+    """The status line Werkzeug writes for ``status`` (its reason phrase, upper case)."""
+    line: str = _prototype_state(status)["_status"]
+    return line
+
+
 class CachedResponse(Response):
     """A response made from a stored one (a hit, or a stored response freshened or served
     stale).
@@ -76,22 +100,9 @@ class CachedResponse(Response):
 
     def wsgi_fields(self) -> list[tuple[str, str]] | None:
         """The header fields as ``get_wsgi_headers`` would give them, when it would give them
-        unchanged: a status with a body, a Content-Length, no (Content-)Location; else None."""
-        status = self._status_code
-        if status < 200 or status == 204 or status == 304:
-            return None
+        unchanged (see :func:`written_unchanged`); else None."""
         fields = self.headers._list
-        has_length = False
-        for name, _ in fields:
-            # only names of these lengths can be one of the three: lower() the few that are
-            size = len(name)
-            if size == 14 or size == 8 or size == 16:
-                lower = name.lower()
-                if lower == "content-length":
-                    has_length = True
-                elif lower in _REWRITTEN:
-                    return None
-        return list(fields) if has_length else None
+        return list(fields) if written_unchanged(self._status_code, fields) else None
 
     def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
         """Werkzeug's result, without copying the fields through ``Headers`` when it would
