@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug.http import http_date
 
-from flask_httpcache import rules
+from flask_httpcache import StoredResponse, rules
 
 from .helpers import START
 
@@ -58,6 +60,23 @@ def test_s4_2_2_heuristic_is_ten_percent_of_date_minus_last_modified() -> None:
 def test_s4_2_3_current_age() -> None:
     # apparent age 5 (response_time - date); Age 10 + delay 2 = 12 wins; resident 3
     assert rules.current_age(START - 5, 10, START - 2, START, START + 3) == 15
+
+
+@given(
+    date=st.floats(-1e4, 1e4),
+    age=st.integers(0, 10**6),
+    delay=st.floats(0, 100),
+    resident=st.floats(-10, 1e5),
+)
+def test_s4_2_3_a_stored_response_computes_the_same_current_age(
+    date: float, age: int, delay: float, resident: float
+) -> None:
+    """``StoredResponse.current_age`` (inlined for the hit path) agrees with the rule."""
+    response_time = START
+    entry = StoredResponse(200, [], b"", START - delay, response_time, START + date, age, 60, {})
+    now = START + resident
+    expected = rules.current_age(START + date, age, START - delay, response_time, now)
+    assert entry.current_age(now) == pytest.approx(expected)
 
 
 def test_s5_1_age_takes_the_first_value_and_ignores_invalid() -> None:

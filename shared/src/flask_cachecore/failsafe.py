@@ -184,21 +184,35 @@ class FailSafeCache(BaseCache):
             else:
                 result = self._pool.submit(operation, *args).result(self.operation_timeout)
         except Exception as exc:
-            counters.errors += 1
-            if isinstance(exc, FutureTimeout):
-                counters.timeouts += 1
-                exc = TimeoutError(f"no answer within {self.operation_timeout}s")
-            if breaker.record_failure(exc):
-                counters.opened += 1
-            else:
-                logger.debug("cache backend %s failed: %r", self.name, exc)
-            return fallback
+            return self._failed(exc, fallback)
         if breaker.failures or breaker.open_until:
             breaker.record_success()
         return result
 
+    def _failed(self, exc: Exception, fallback: T) -> T:
+        """Count and log a failed call (the breaker may open); ``fallback`` stands for its
+        result."""
+        counters = self.counters
+        counters.errors += 1
+        if isinstance(exc, FutureTimeout):
+            counters.timeouts += 1
+            exc = TimeoutError(f"no answer within {self.operation_timeout}s")
+        if self.breaker.record_failure(exc):
+            counters.opened += 1
+        else:
+            logger.debug("cache backend %s failed: %r", self.name, exc)
+        return fallback
+
     def get(self, key: str) -> Any:
-        return self.call(None, self.backend.get, key)
+        # the hot path of every cache hit: ``call`` inlined for a closed breaker, no pool
+        breaker = self.breaker
+        if self._pool is not None or breaker.open_until or breaker.failures:
+            return self.call(None, self.backend.get, key)
+        self.counters.calls += 1
+        try:
+            return self.backend.get(key)
+        except Exception as exc:
+            return self._failed(exc, None)
 
     def get_many(self, *keys: str) -> list[Any]:
         result = self.call(None, self.backend.get_many, *keys)

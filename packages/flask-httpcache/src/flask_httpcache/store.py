@@ -87,7 +87,13 @@ class StoredResponse:
         return rules.http_timestamp(self.header("Last-Modified"))
 
     def current_age(self, now: float) -> float:
-        return rules.current_age(self.date, self.age, self.request_time, self.response_time, now)
+        """:func:`rules.current_age` of this response, computed here without the call (this
+        runs on every hit): the largest of the apparent age, the corrected Age value and 0,
+        plus the time since the response arrived."""
+        response_time = self.response_time
+        initial = max(response_time - self.date, self.age + response_time - self.request_time, 0.0)
+        resident = now - response_time
+        return initial + resident if resident > 0.0 else initial
 
     def seconds_to_live(self, now: float) -> float:
         """Freshness left: positive while fresh, negative once stale (RFC 9111 §4.2)."""
