@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder
 
 from flask_cachecore import MemoryCache
-from flask_httpcache import Store, easy_setup
+from flask_httpcache import HTTPCacheMiddleware, Store, easy_setup
 from flask_httpcache.lane import HitLane
 
 from .helpers import FakeClock, cached_app, make_config
@@ -434,3 +434,26 @@ def test_a_failing_backend_in_the_lane_falls_back_to_flask() -> None:
     for _ in range(3):
         assert client.get("/page").status_code == 200
     assert contexts == ["/page"] * 3
+
+
+def test_middleware_over_the_lane_of_its_store_looks_up_once_per_miss() -> None:
+    """The README's fast path wrapped around easy_setup's lane: a miss is looked up by the
+    middleware and by the hook, not a third time by the lane."""
+    lookups: list[str] = []
+
+    class Counting(MemoryCache):
+        def get(self, key: str) -> Any:
+            lookups.append(key)
+            return super().get(key)
+
+    clock = FakeClock()
+    store = Store(Counting(threshold=10), make_config(clock))
+    app, _, _ = cached_app(clock, store)
+    add_routes(app)
+    app.wsgi_app = HTTPCacheMiddleware(app.wsgi_app, store)  # type: ignore[method-assign]
+    client = app.test_client()
+    client.get("/page")
+    clock.advance(100)  # stale: a miss for the middleware, a validation for the hook
+    lookups.clear()
+    assert "stored" in client.get("/page").headers["Cache-Status"]
+    assert len(lookups) == 3  # the middleware's, the hook's, and the store's read before saving

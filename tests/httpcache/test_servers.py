@@ -109,6 +109,8 @@ def threaded_server() -> Iterator[Callable[[str, Flask], int]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_gunicorn_hit_carries_one_date(gunicorn: Callable[..., Any], mode: str) -> None:
+    """gunicorn drops an app's Date and adds its own: one Date whatever the cache sends (the
+    cache sends none, which spares gunicorn a field to check)."""
     server = gunicorn(APP_SOURCE, env={"HTTPCACHE_TEST_MODE": mode})
     port = int(server.url.rsplit(":", 1)[1])
     miss, hit = miss_then_hit(port)

@@ -116,20 +116,22 @@ def not_modified(response: Response) -> Response:
 
 
 def answer_conditional(
-    response: Response, environ: dict[str, Any], method: str, last_modified_or_date: bool
+    response: Response, environ: dict[str, Any], method: str, stored_date: float | None
 ) -> Response:
     """Answer the client's preconditions (RFC 9110 §13.2.2) and Range (§14) from a complete
     200: 304, 412, 206 via Werkzeug's ``make_conditional``, or the response itself.
 
-    ``last_modified_or_date``: a cache compares If-Modified-Since with Date when the response
-    has no Last-Modified (RFC 9111 §4.3.2); an origin does not.
+    ``stored_date``: the ``Date`` of the stored response a hit is made from, which a cache
+    compares If-Modified-Since with when the response has no Last-Modified (RFC 9111 §4.3.2);
+    None for a response of the view (an origin does not). It is given apart because a hit
+    under a server that dates every response leaves the stored ``Date`` field out.
     """
     if response.status_code != 200 or environ.keys().isdisjoint(_CONDITIONALS_OR_RANGE):
         return response
     header = environ_header(environ)
     modified = rules.http_timestamp(response.headers.get("Last-Modified"))
-    if modified is None and last_modified_or_date:
-        modified = rules.http_timestamp(response.headers.get("Date"))
+    if modified is None:
+        modified = stored_date
     outcome = rules.precondition_outcome(method, header, response.headers.get("ETag"), modified)
     if outcome == 304:
         return not_modified(response)
@@ -271,7 +273,8 @@ class SharedCache:
             self.refresh_in_background(uri_key, environ)
             status += "; detail=stale-while-revalidate"
         response = response_from_entry(entry, age, status, server_dates_responses(environ))
-        return answer_conditional(response, environ, method, last_modified_or_date=True)
+        # whole seconds, as the stored Date field has them
+        return answer_conditional(response, environ, method, stored_date=entry.date // 1)
 
     @staticmethod
     def reuse_decision(entry: StoredResponse, directives: rules.Directives, age: float) -> str:
@@ -441,7 +444,7 @@ class SharedCache:
         response.headers["Cache-Status"] = cache_status(
             config, response.headers.get("Cache-Status"), *params
         )
-        answer = answer_conditional(response, environ, method, last_modified_or_date=False)
+        answer = answer_conditional(response, environ, method, stored_date=None)
         refetched = environ.get(REFETCH_KEY)
         if isinstance(refetched, list) and not refetched:
             copy = snapshot(answer)
@@ -486,8 +489,8 @@ class SharedCache:
     def add_validators(self, response: Response, now: float) -> None:
         """The origin side: a strong ETag computed from the body of a complete, non-streamed
         200 (RFC 9110 §8.8.3). ``Date`` is left to the WSGI server, which adds one to every
-        response (gunicorn and Werkzeug even when the app gave one); the stored copy gets the
-        time of storing when the view gave none."""
+        response (gunicorn in place of the app's, Werkzeug's development server besides it);
+        the stored copy gets the time of storing when the view gave none."""
         if (
             self.config.auto_etag
             and response.status_code == 200

@@ -54,9 +54,15 @@ class HTTPCacheMiddleware:
         cache: BaseCache | Store,
         config: Config | None = None,
     ) -> None:
-        self.wsgi_app = wsgi_app
         self.store = cache if isinstance(cache, Store) else Store(cache, config)
         self.config = self.store.config
+        from .lane import HitLane
+
+        if isinstance(wsgi_app, HitLane) and wsgi_app.fresh.store is self.store:
+            # the request handler's hit lane over this store: it would look up again what
+            # this middleware just looked up, so Flask is called past it
+            wsgi_app = wsgi_app.wsgi_app
+        self.wsgi_app = wsgi_app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")

@@ -24,15 +24,16 @@ if TYPE_CHECKING:
 _REWRITTEN = frozenset({"location", "content-location"})
 #: instance state of a fresh response by status code, copied into each response made here
 _PROTOTYPES: dict[int, dict[str, Any]] = {}
-#: ``SERVER_SOFTWARE`` of WSGI servers that add a ``Date`` field to every response, even to one
-#: that has its own
+#: ``SERVER_SOFTWARE`` of WSGI servers that give every response a ``Date`` of their own:
+#: gunicorn drops the app's and adds its own, Werkzeug's development server adds a second
 _DATING_SERVERS = ("gunicorn/", "Werkzeug/")
 
 
 def server_dates_responses(environ: WSGIEnvironment) -> bool:
-    """Whether the WSGI server adds its own ``Date`` to every response (gunicorn, Werkzeug's
-    development server): a stored ``Date`` sent under it would make two ``Date`` fields, which
-    RFC 9110 §5.3 forbids for a field that is not a list."""
+    """Whether the WSGI server gives every response its own ``Date`` (gunicorn, Werkzeug's
+    development server). A stored ``Date`` sent under Werkzeug's would make two ``Date``
+    fields, which RFC 9110 §5.3 forbids for a field that is not a list; gunicorn would drop
+    it, after checking it."""
     software = environ.get("SERVER_SOFTWARE")
     return isinstance(software, str) and software.startswith(_DATING_SERVERS)
 
