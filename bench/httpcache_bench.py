@@ -186,22 +186,29 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait(5)
 
 
-def load(row: str, url: str, args: argparse.Namespace) -> float:
-    """Requests per second that wrk gets from ``url`` in one run of ``--duration`` seconds."""
+def load(row: str, server: subprocess.Popen[bytes], url: str, args: argparse.Namespace) -> float:
+    """Requests per second that wrk gets from ``url`` in one run of ``--duration`` seconds;
+    RuntimeError when any answer was not a 2xx, a socket failed, or the server died."""
     _, pin_load = pinning(args)
     run = [*pin_load, "wrk", f"-t{args.threads}", f"-c{args.connections}"]
     run += [f"-d{args.duration}s", url]
     output = subprocess.run(run, check=True, capture_output=True, text=True).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if not match or "Non-2xx" in output:
+    bad = "Non-2xx" in output or "Socket errors" in output or server.poll() is not None
+    if not match or bad or float(match.group(1)) <= 0:
         raise RuntimeError(f"wrk failed for {row}:\n{output}")
     return float(match.group(1))
 
 
+#: fewest rounds for which a ratio gets an interval (and a verdict): with five, the whole range
+#: of five values holds the median with only 94% probability
+MIN_PAIRS = 6
+
+
 def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
     """The median of ``values`` and a distribution-free confidence interval for it (order
-    statistics: the number of values below the true median is Binomial(n, 1/2)); with fewer
-    than six values the interval is the whole range."""
+    statistics: the number of values below the true median is Binomial(n, 1/2)). With fewer
+    than :data:`MIN_PAIRS` values no interval reaches ``level``; the whole range is given."""
     ordered = sorted(values)
     n = len(ordered)
     tail = (1 - level) / 2
@@ -286,7 +293,7 @@ def main() -> None:
                     results[row].append(None)
                     continue
                 try:
-                    results[row].append(load(row, servers[row][1], args))
+                    results[row].append(load(row, *servers[row], args))
                 except (RuntimeError, subprocess.CalledProcessError) as exc:
                     failed[row] = str(exc)
                     results[row].append(None)
@@ -304,21 +311,24 @@ def main() -> None:
         middle = statistics.median(done)
         print(f"| {labels[row]:<44} | {middle:>19.0f} | {min(done):>6.0f} | {max(done):>6.0f} |")
     print()
-    print(f"| {'ratio (paired by round)':<50} | median | {'95% interval':<13} | goal |")
-    print(f"|{'-' * 52}|-------:|{'-' * 15}|------|")
+    print(f"| {'ratio (paired by round)':<50} | median | {'95% interval':<13} | rounds | goal |")
+    print(f"|{'-' * 52}|-------:|{'-' * 15}|-------:|------|")
     for label, top, bottom, goal in RATIOS:
         if top not in results or bottom not in results:
             continue
         pairs = [
             a / b
             for a, b in zip(results[top], results[bottom], strict=True)
-            if a is not None and b is not None and b > 0
+            if a is not None and b is not None and a > 0 and b > 0
         ]
         if not pairs:
             continue
         middle, low, high = median_interval(pairs)
-        interval = f"{low:.2f} - {high:.2f}"
-        print(f"| {label:<50} | {middle:>6.2f} | {interval:<13} | {verdict(low, middle, goal)} |")
+        if len(pairs) < MIN_PAIRS:
+            interval, said = "(too few)", f"{len(pairs)} rounds: no interval, no verdict"
+        else:
+            interval, said = f"{low:.2f} - {high:.2f}", verdict(low, middle, goal)
+        print(f"| {label:<50} | {middle:>6.2f} | {interval:<13} | {len(pairs):>6} | {said} |")
     if failed:
         print()
         for row, why in failed.items():
