@@ -37,7 +37,6 @@ from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
 from .keys import hexdigest, source_digest, tag_version_key
 from .signals import cache_view_hit, cache_view_miss
-from .store import MARK
 
 if TYPE_CHECKING:
     from .extension import Cache
@@ -410,12 +409,7 @@ class CachedView:
         if self.simple and self.wrapper.make_cache_key is self.default_key:
             key = self.key_for(store)
             envelope = store.reader.get(key)
-            if (
-                type(envelope) in (tuple, list)
-                and len(envelope) == 4
-                and envelope[0] == MARK
-                and not envelope[2]
-            ):
+            if store.valid(envelope, ()):
                 stats.hits += 1
                 self.after_hit(store, key, args, kwargs)
                 return thaw(envelope[1])
@@ -550,12 +544,7 @@ class CachedView:
             )
             stats = store.stats.get(name) or store.function_stats(name)
             envelope = store.reader.get(key)
-            if (
-                type(envelope) in (tuple, list)
-                and len(envelope) == 4
-                and envelope[0] == MARK
-                and not envelope[2]
-            ):
+            if store.valid(envelope, ()):
                 stats.hits += 1
                 settings = store.settings
                 if settings.status_header or settings.signals or self.hit_indication:
