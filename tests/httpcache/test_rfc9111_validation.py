@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response, request
+from flask.testing import FlaskClient
 from werkzeug.http import http_date
 
 from .helpers import START, FakeClock, cached_app
@@ -230,12 +231,12 @@ def test_s3_2_update_replaces_fields_but_not_content_length_nor_unstored() -> No
     assert updated.body == b"the body"
 
 
-def origin_with_validators(
-    validators: list[dict[str, str]],
-) -> tuple[Flask, FakeClock, list[dict[str, str]]]:
-    """An origin whose n-th answer carries ``validators[n]`` and answers any conditional
-    request with a 304 carrying them (as an origin whose representation changed between the
-    two, or that sends validators of another variant, would)."""
+def stale_at_origin(validators: list[dict[str, str]]) -> tuple[FlaskClient, list[dict[str, str]]]:
+    """A client of an origin whose n-th answer carries ``validators[n]`` and answers any
+    conditional request with a 304 carrying them (as an origin whose representation changed
+    between the two, or that sends validators of another variant, would). The first answer
+    is already stored and stale: the client's next request makes the cache validate it.
+    Returns the client and the request fields the origin saw."""
     app, _, clock = cached_app()
     seen: list[dict[str, str]] = []
 
@@ -249,14 +250,14 @@ def origin_with_validators(
             return "", 304, headers
         return f"body {len(seen)}", 200, headers
 
-    return app, clock, seen
-
-
-def test_s4_3_4_304_with_another_strong_etag_freshens_nothing_and_refetches() -> None:
-    app, clock, seen = origin_with_validators([{"ETag": '"v1"'}, {"ETag": '"v2"'}])
     client = app.test_client()
     client.get("/v")
     clock.advance(11)
+    return client, seen
+
+
+def test_s4_3_4_304_with_another_strong_etag_freshens_nothing_and_refetches() -> None:
+    client, seen = stale_at_origin([{"ETag": '"v1"'}, {"ETag": '"v2"'}])
     response = client.get("/v")
     assert seen[1]["If-None-Match"] == '"v1"'
     # the 304 names "v2", which is not stored: asked again, without validators
@@ -273,10 +274,7 @@ def test_s4_3_4_304_with_another_strong_etag_freshens_nothing_and_refetches() ->
 
 
 def test_s4_3_4_304_refetch_keeps_the_clients_own_preconditions() -> None:
-    app, clock, seen = origin_with_validators([{"ETag": '"v1"'}, {"ETag": '"v2"'}])
-    client = app.test_client()
-    client.get("/v")
-    clock.advance(11)
+    client, seen = stale_at_origin([{"ETag": '"v1"'}, {"ETag": '"v2"'}])
     response = client.get("/v", headers={"If-None-Match": '"v2"'})
     assert seen[1]["If-None-Match"] == '"v1"'  # the cache's validator, not the client's
     assert seen[2]["If-None-Match"] == '"v2"'  # the re-fetch carries the client's own
@@ -284,10 +282,7 @@ def test_s4_3_4_304_refetch_keeps_the_clients_own_preconditions() -> None:
 
 
 def test_s4_3_4_304_with_the_stored_strong_etag_freshens() -> None:
-    app, clock, seen = origin_with_validators([{"ETag": '"v1"'}])
-    client = app.test_client()
-    client.get("/v")
-    clock.advance(11)
+    client, seen = stale_at_origin([{"ETag": '"v1"'}])
     response = client.get("/v")
     assert len(seen) == 2
     assert response.data == b"body 1"
@@ -296,10 +291,7 @@ def test_s4_3_4_304_with_the_stored_strong_etag_freshens() -> None:
 
 
 def test_s4_3_4_304_with_a_weakly_matching_etag_freshens() -> None:
-    app, clock, seen = origin_with_validators([{"ETag": 'W/"v1"'}, {"ETag": 'W/"v1"'}])
-    client = app.test_client()
-    client.get("/v")
-    clock.advance(11)
+    client, seen = stale_at_origin([{"ETag": 'W/"v1"'}, {"ETag": 'W/"v1"'}])
     response = client.get("/v")
     assert len(seen) == 2
     assert response.data == b"body 1"
@@ -307,15 +299,12 @@ def test_s4_3_4_304_with_a_weakly_matching_etag_freshens() -> None:
 
 
 def test_s4_3_4_304_with_another_last_modified_freshens_nothing() -> None:
-    app, clock, seen = origin_with_validators(
+    client, seen = stale_at_origin(
         [
             {"Last-Modified": http_date(START - 3600)},
             {"Last-Modified": http_date(START - 60)},
         ]
     )
-    client = app.test_client()
-    client.get("/v")
-    clock.advance(11)
     response = client.get("/v")
     assert seen[1]["If-Modified-Since"] == http_date(START - 3600)
     assert len(seen) == 3
@@ -325,10 +314,7 @@ def test_s4_3_4_304_with_another_last_modified_freshens_nothing() -> None:
 
 def test_s4_3_4_304_with_the_stored_last_modified_freshens() -> None:
     modified = {"Last-Modified": http_date(START - 3600)}
-    app, clock, seen = origin_with_validators([modified, modified])
-    client = app.test_client()
-    client.get("/v")
-    clock.advance(11)
+    client, seen = stale_at_origin([modified, modified])
     response = client.get("/v")
     assert len(seen) == 2
     assert response.data == b"body 1"
@@ -337,10 +323,7 @@ def test_s4_3_4_304_with_the_stored_last_modified_freshens() -> None:
 
 def test_s4_3_4_304_without_validators_freshens_the_validated_response() -> None:
     # our reading: the 304 answers the validators of the one stored response the cache sent
-    app, clock, seen = origin_with_validators([{"ETag": '"v1"'}, {}])
-    client = app.test_client()
-    client.get("/v")
-    clock.advance(11)
+    client, seen = stale_at_origin([{"ETag": '"v1"'}, {}])
     response = client.get("/v")
     assert len(seen) == 2
     assert response.data == b"body 1"
