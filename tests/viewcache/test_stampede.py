@@ -7,7 +7,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
@@ -15,6 +15,7 @@ from flask import Flask
 from flask_viewcache import Cache
 
 CONCURRENT = 32
+T = TypeVar("T")
 
 
 def slow_counted_view(app: Flask, cache: Cache, runs: list[int], **options: Any) -> None:
@@ -29,24 +30,28 @@ def slow_counted_view(app: Flask, cache: Cache, runs: list[int], **options: Any)
         return "done"
 
 
-def hammer(app: Flask, path: str) -> list[bytes]:
+def all_at_once(task: Callable[[], T], join_timeout: float = 60) -> list[T]:
+    """The results of ``task`` run in ``CONCURRENT`` threads that a barrier releases together."""
     barrier = threading.Barrier(CONCURRENT)
-    bodies: list[bytes] = []
+    results: list[T] = []
     guard = threading.Lock()
 
     def one() -> None:
-        client = app.test_client()
         barrier.wait(30)
-        body = client.get(path).data
+        result = task()
         with guard:
-            bodies.append(body)
+            results.append(result)
 
     threads = [threading.Thread(target=one) for _ in range(CONCURRENT)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
-    return bodies
+        thread.join(join_timeout)
+    return results
+
+
+def hammer(app: Flask, path: str) -> list[bytes]:
+    return all_at_once(lambda: app.test_client().get(path).data)
 
 
 def test_threads_on_an_in_process_cache_run_the_view_once(make_app: Any) -> None:
@@ -82,22 +87,11 @@ def test_memoize_lock_in_threads(make_app: Any) -> None:
         time.sleep(0.3)
         return n * 2
 
-    barrier = threading.Barrier(CONCURRENT)
-    results: list[int] = []
-
-    def one() -> None:
+    def call() -> int:
         with app.app_context():
-            barrier.wait(30)
-            value = expensive(21)
-        with guard:
-            results.append(value)
+            return expensive(21)
 
-    threads = [threading.Thread(target=one) for _ in range(CONCURRENT)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert results == [42] * CONCURRENT
+    assert all_at_once(call) == [42] * CONCURRENT
     assert runs == [21]
 
 
@@ -161,21 +155,7 @@ def test_gunicorn_workers_sharing_redis_run_the_view_once(
                 pids.add(_get(base + "/pid"))
             except OSError:
                 time.sleep(0.1)
-        barrier = threading.Barrier(CONCURRENT)
-        bodies: list[bytes] = []
-        guard = threading.Lock()
-
-        def one() -> None:
-            barrier.wait(30)
-            body = _get(base + "/slow")
-            with guard:
-                bodies.append(body)
-
-        threads = [threading.Thread(target=one) for _ in range(CONCURRENT)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(90)
+        bodies = all_at_once(lambda: _get(base + "/slow"), join_timeout=90)
         assert bodies == [b"done"] * CONCURRENT
         assert int(client.get(unique_prefix + "runs") or 0) == 1
     finally:
