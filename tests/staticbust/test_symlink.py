@@ -1,4 +1,4 @@
-"""Symlink mode: ``static/<version> -> .``, made atomically, cleaned up safely, never looped into."""
+"""Symlink mode: ``static/<version> -> .``, made atomically, cleaned up safely, never looped."""
 
 from __future__ import annotations
 
