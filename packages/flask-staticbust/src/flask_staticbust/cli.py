@@ -12,9 +12,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .build import build_folder
-from .check import check_folder
-from .clean import clean_folder
 from .errors import StaticBustError
 from .extension import State, get_state
 from .folders import Folder
@@ -71,6 +68,8 @@ class Progress:
 @with_appcontext
 def build_command() -> None:
     """Digest (digest mode) and precompress the static files."""
+    from .build import build_folder  # the builders' modules are not loaded in a web server
+
     state = get_state(current_app)
     for endpoint, folder in folders(state):
         try:
@@ -90,6 +89,8 @@ def build_command() -> None:
 @with_appcontext
 def clean_command(keep: int) -> None:
     """Remove all but the newest KEEP digests of each file."""
+    from .clean import clean_folder
+
     state = get_state(current_app)
     for endpoint, folder in folders(state):
         removed = clean_folder(folder.root, state.settings, keep)
@@ -100,6 +101,8 @@ def clean_command(keep: int) -> None:
 @with_appcontext
 def check_command() -> None:
     """Check that the manifest matches the files; exit status 1 if not."""
+    from .check import check_folder
+
     state = get_state(current_app)
     problems = [
         f"{e}: {p}"

@@ -11,12 +11,16 @@ from __future__ import annotations
 import contextlib
 import gzip
 import importlib.util
+import io
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from werkzeug.http import parse_accept_header
+
+from .hashing import thread_buffer
 
 SUFFIXES: dict[str, str] = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
 PREFERENCE = ("br", "zstd", "gzip")
@@ -71,6 +75,45 @@ def available(encodings: Sequence[str]) -> list[str]:
     return [e for e in encodings if e != "zstd" or importlib.util.find_spec("zstandard")]
 
 
+class Stream(Protocol):
+    def process(self, data: bytes | memoryview) -> bytes: ...
+    def finish(self) -> bytes: ...
+
+
+class _Gzip:
+    """gzip as a stream (``mtime=0``: the same bytes on every build)."""
+
+    def __init__(self, level: int) -> None:
+        self.out = io.BytesIO()
+        self.file = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self.out, compresslevel=level, mtime=0
+        )
+
+    def process(self, data: bytes | memoryview) -> bytes:
+        self.file.write(data)
+        chunk = self.out.getvalue()
+        self.out.seek(0)
+        self.out.truncate()
+        return chunk
+
+    def finish(self) -> bytes:
+        self.file.close()
+        return self.out.getvalue()
+
+
+class _Zstd:
+    def __init__(self) -> None:
+        import zstandard
+
+        self.compressor = zstandard.ZstdCompressor(level=19).compressobj()
+
+    def process(self, data: bytes | memoryview) -> bytes:
+        return bytes(self.compressor.compress(data))
+
+    def finish(self) -> bytes:
+        return bytes(self.compressor.flush())
+
+
 @dataclass(frozen=True)
 class Compressor:
     encodings: tuple[str, ...]
@@ -78,43 +121,59 @@ class Compressor:
     brotli_quality: int = 11
     min_size: int = 256
 
-    def codec(self, encoding: str) -> Callable[[bytes], bytes]:
+    def stream(self, encoding: str) -> Stream:
         if encoding == "gzip":
-            level = self.gzip_level
-            return lambda data: gzip.compress(data, compresslevel=level, mtime=0)
+            return _Gzip(self.gzip_level)
         if encoding == "br":
             import brotli  # type: ignore[import-untyped]
 
-            quality = self.brotli_quality
-            return lambda data: bytes(brotli.compress(data, quality=quality))
-        import zstandard
-
-        return lambda data: bytes(zstandard.ZstdCompressor(level=19).compress(data))
+            compressor: Stream = brotli.Compressor(quality=self.brotli_quality)
+            return compressor
+        return _Zstd()
 
     def compress_file(self, path: str) -> tuple[int, int, int]:
         """Write the siblings of ``path`` that are missing or stale: (written, bytes in, bytes
-        saved). A sibling that would not be smaller is not kept."""
+        saved). A sibling that would not be smaller is not kept. Streamed through one buffer
+        per thread, so no file is held in memory whole."""
         if not compressible(path):
             return (0, 0, 0)
         info = os.stat(path)
         if info.st_size < self.min_size:
             return (0, 0, 0)
         todo = [e for e in self.encodings if not _fresh(path + SUFFIXES[e], info.st_mtime_ns)]
-        if not todo:
-            return (0, 0, 0)
-        with open(path, "rb") as file:
-            data = file.read()
         written = saved = 0
         for encoding in todo:
-            packed = self.codec(encoding)(data)
             target = path + SUFFIXES[encoding]
-            if len(packed) >= len(data):
+            size = self._write(path, target, encoding, (info.st_atime_ns, info.st_mtime_ns))
+            if size < info.st_size:
+                written += 1
+                saved += info.st_size - size
+        return (written, info.st_size if todo else 0, saved)
+
+    def _write(self, source: str, target: str, encoding: str, times: tuple[int, int]) -> int:
+        """Compress ``source`` into ``target`` (atomically); its size, or the source's size
+        when it would not be smaller (and then no file is left)."""
+        stream = self.stream(encoding)
+        buffer = thread_buffer()
+        view = memoryview(buffer)
+        fd, temp = tempfile.mkstemp(prefix=".staticbust-", dir=os.path.dirname(target))
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as file:
+                while count := file.readinto(buffer):
+                    out.write(stream.process(view[:count]))
+                out.write(stream.finish())
+                size = out.tell()
+            if size >= os.stat(source).st_size:
+                _remove(temp)
                 _remove(target)
-                continue
-            _write_atomic(target, packed, (info.st_atime_ns, info.st_mtime_ns))
-            written += 1
-            saved += len(data) - len(packed)
-        return (written, len(data), saved)
+                return os.stat(source).st_size
+            os.chmod(temp, 0o644)
+            os.utime(temp, ns=times)
+            os.replace(temp, target)
+        except BaseException:
+            _remove(temp)
+            raise
+        return size
 
 
 def _fresh(sibling: str, mtime_ns: int) -> bool:
@@ -127,16 +186,3 @@ def _fresh(sibling: str, mtime_ns: int) -> bool:
 def _remove(path: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
-
-
-def _write_atomic(path: str, data: bytes, times: tuple[int, int]) -> None:
-    fd, temp = tempfile.mkstemp(prefix=".staticbust-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(temp, 0o644)
-        os.utime(temp, ns=times)
-        os.replace(temp, path)
-    except BaseException:
-        _remove(temp)
-        raise

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from array import array
 from dataclasses import dataclass, field
 
-from .hashing import combined_hexdigest, file_hexdigest, parallel_map
+from .hashing import SMALL, combined_hexdigest, file_hexdigest, parallel_map
 from .stamps import RACY_NS, Stamp, StampHeader, read_header, read_stamps, write_stamps
 from .walk import FileStat, list_files
 
@@ -24,7 +25,9 @@ HISTORY = 20
 
 def fingerprint(files: list[FileStat]) -> str:
     """A hash of every file's stats: equal fingerprints mean nothing needs hashing."""
-    return combined_hexdigest(f"{f.rel}\0{f.size}\0{f.mtime_ns}\0{f.ino}" for f in files)
+    digest = hashlib.sha256("\0".join([f.rel for f in files]).encode("utf-8", "surrogateescape"))
+    digest.update(array("q", [n for f in files for n in (f.size, f.mtime_ns, f.ino)]).tobytes())
+    return digest.hexdigest()
 
 
 def mtime_version(files: list[FileStat]) -> str:
@@ -64,7 +67,15 @@ class ContentVersioner:
                 fresh[f.rel] = stamp
             else:
                 to_hash.append(f)
-        for f, digest in zip(to_hash, parallel_map(_hash_file, to_hash, self.workers), strict=True):
+        # Threads for large files only: file_digest releases the GIL while it reads and hashes
+        # them; for small files the hand-off between threads costs more than the hash.
+        large = [f for f in to_hash if f.size >= SMALL]
+        small = [f for f in to_hash if f.size < SMALL]
+        hashed = [
+            *parallel_map(_hash_file, large, self.workers, threshold=2),
+            *map(_hash_file, small),
+        ]
+        for f, digest in zip([*large, *small], hashed, strict=True):
             if digest is not None:
                 fresh[f.rel] = (f.size, f.mtime_ns, f.ino, digest)
         combined = combined_hexdigest(f"{rel}\0{fresh[rel][3]}" for rel in sorted(fresh))
@@ -81,7 +92,7 @@ class ContentVersioner:
 
 def _hash_file(f: FileStat) -> str | None:
     try:
-        return file_hexdigest(f.path)
+        return file_hexdigest(f.path, size_hint=f.size)
     except OSError:
         return None  # removed while we listed it: not part of the version
 

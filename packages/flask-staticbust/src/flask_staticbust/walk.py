@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from typing import NamedTuple
 
 TEMP_LINK_PREFIX = ".staticbust-"
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
+class FileStat(NamedTuple):
     """One file of a static folder: its path relative to the folder (``/``-separated) and the
     stat fields that tell whether it changed."""
 
@@ -36,33 +35,42 @@ def inside(root_real: str, path: str) -> bool:
 
 
 def list_files(root: str) -> list[FileStat]:
-    """Every regular file under ``root``, sorted by relative path (the same order everywhere)."""
+    """Every regular file under ``root``, sorted by relative path (the same order everywhere).
+
+    One ``lstat`` per file and none per directory (``DirEntry`` knows the type): this runs on
+    every start-up, and on every request in debug mode."""
     root_real = os.path.realpath(root)
     found: list[FileStat] = []
     pending: list[tuple[str, str]] = [(root, "")]
+    is_regular = stat.S_ISREG
     while pending:
         directory, prefix = pending.pop()
         try:
-            entries = list(os.scandir(directory))
+            scanner = os.scandir(directory)
         except OSError:
             continue
-        for entry in entries:
-            if entry.name.startswith(TEMP_LINK_PREFIX):
-                continue
-            rel = prefix + entry.name
-            try:
-                if entry.is_symlink():
-                    if entry.is_dir() or not inside(root_real, entry.path):
-                        continue
-                    info = os.stat(entry.path)
-                elif entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, rel + "/"))
+        with scanner:
+            for entry in scanner:
+                name = entry.name
+                if name.startswith(TEMP_LINK_PREFIX):
                     continue
-                else:
-                    info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISREG(info.st_mode):
-                found.append(FileStat(rel, entry.path, info.st_size, info.st_mtime_ns, info.st_ino))
-    found.sort(key=lambda f: f.rel)
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, prefix + name + "/"))
+                        continue
+                    if entry.is_symlink():
+                        if entry.is_dir() or not inside(root_real, entry.path):
+                            continue
+                        info = os.stat(entry.path)
+                    else:
+                        info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if is_regular(info.st_mode):
+                    found.append(
+                        FileStat(
+                            prefix + name, entry.path, info.st_size, info.st_mtime_ns, info.st_ino
+                        )
+                    )
+    found.sort()
     return found
