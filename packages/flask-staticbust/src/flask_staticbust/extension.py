@@ -31,6 +31,7 @@ class State:
         self.app = app
         self.settings = settings
         self.folders: dict[str, Folder | None] = {}
+        self.digest_mode = settings.mode == "digest"
         stamp_dir = settings.stamp_dir
         self.stamp_dir: str | None = (
             app.instance_path if stamp_dir is None else (stamp_dir or None)  # type: ignore[assignment]
@@ -56,8 +57,11 @@ class State:
                 folder.stale = True
 
     def url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
-        """Rewrite the ``filename`` of a static endpoint to its versioned or digested name."""
-        if endpoint != "static" and not endpoint.endswith(".static"):
+        """Rewrite the ``filename`` of a static endpoint to its versioned or digested name.
+
+        Runs on every ``url_for`` of the app, static or not: the first test rejects the
+        others with one string comparison."""
+        if endpoint[-6:] != "static" or (endpoint != "static" and endpoint[-7:] != ".static"):
             return
         filename = values.get("filename")
         folder = self.folders.get(endpoint) or self.folder(endpoint)
@@ -65,7 +69,7 @@ class State:
             return
         if folder.stale:
             folder.refresh()
-        if self.settings.mode == "digest":
+        if self.digest_mode:
             values["filename"] = folder.table.names.get(filename, filename)
         else:
             values["filename"] = folder.prefix + filename
