@@ -375,3 +375,18 @@ def test_debug_mode_follows_a_new_manifest(tmp_path: Path) -> None:
     assert run(other, "build").exit_code == 0
     app.test_client().get("/")
     assert static_url_of(app, "app.css") != before
+
+
+def test_a_hand_edited_manifest_is_read_too(tmp_path: Path) -> None:
+    manifest = {"format": 1, "files": {"a.css": {"path": "a.12345678.css", "integrity": ""}}}
+    app = digest_app(
+        tmp_path,
+        {"a.12345678.css": "a{}", "staticbust-manifest.json": json.dumps(manifest, indent=2)},
+    )
+    assert static_url_of(app, "a.css") == "/static/a.12345678.css"
+
+
+def test_a_damaged_manifest_is_ignored_not_an_error(tmp_path: Path) -> None:
+    app = digest_app(tmp_path, {"a.css": "a{}", "staticbust-manifest.json": '{"format": 1, "fi'})
+    assert static_url_of(app, "a.css") == "/static/a.css"
+    assert app.test_client().get("/static/a.css").status_code == 200

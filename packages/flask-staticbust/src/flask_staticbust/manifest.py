@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 FORMAT = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class ManifestEntry:
     path: str
     integrity: str
@@ -34,26 +35,66 @@ class Manifest:
     files: dict[str, ManifestEntry] = field(default_factory=dict)
     history: dict[str, list[str]] = field(default_factory=dict)
 
+    def lines(self) -> Iterator[str]:
+        """The manifest as JSON, one file per line: written and read a line at a time, so a
+        manifest of 10,000 files is never one 3 MB string nor a tree of parsed objects."""
+        head = {"format": FORMAT, "algorithm": self.algorithm}
+        yield json.dumps(head)[:-1] + ',\n"files": {\n'
+        files = sorted(self.files.items())
+        for number, (rel, entry) in enumerate(files):
+            item = {"path": entry.path, "integrity": entry.integrity}
+            comma = "," if number < len(files) - 1 else ""
+            yield f"{json.dumps(rel)}: {json.dumps(item)}{comma}\n"
+        yield '},\n"history": {\n'
+        history = sorted(self.history.items())
+        for number, (rel, paths) in enumerate(history):
+            comma = "," if number < len(history) - 1 else ""
+            yield f"{json.dumps(rel)}: {json.dumps(paths)}{comma}\n"
+        yield "}}\n"
+
     def to_json(self) -> str:
-        data = {
-            "format": FORMAT,
-            "algorithm": self.algorithm,
-            "files": {
-                k: {"path": e.path, "integrity": e.integrity} for k, e in sorted(self.files.items())
-            },
-            "history": {k: v for k, v in sorted(self.history.items())},
-        }
-        return json.dumps(data, indent=1, sort_keys=False) + "\n"
+        return "".join(self.lines())
+
+
+def _read_lines(path: str) -> Manifest | None:
+    """Read the manifest a line at a time, as :meth:`Manifest.lines` writes it; None if the
+    file is laid out otherwise (edited by hand: :func:`read_manifest` then parses it whole)."""
+    manifest = Manifest()
+    section = ""
+    with open(path, encoding="utf-8") as file:
+        first = file.readline()
+        if not first.startswith('{"format": 1, ') or not first.endswith(",\n"):
+            return None
+        manifest.algorithm = str(json.loads(first[:-2] + "}")["algorithm"])
+        for line in file:
+            if line in ('"files": {\n', '"history": {\n'):
+                section = line[1:-5]
+            elif line in ("},\n", "}}\n"):
+                section = ""
+            elif section == "files":
+                key, value = json.loads("{" + line.rstrip().rstrip(",") + "}").popitem()
+                manifest.files[str(key)] = ManifestEntry(
+                    str(value["path"]), str(value["integrity"])
+                )
+            elif section == "history":
+                key, value = json.loads("{" + line.rstrip().rstrip(",") + "}").popitem()
+                manifest.history[str(key)] = [str(p) for p in value]
+            else:
+                return None
+    return manifest
 
 
 def read_manifest(path: str) -> Manifest | None:
     """The manifest at ``path``, or None if there is none; a damaged one is logged and ignored."""
     try:
+        fast = _read_lines(path)
+        if fast is not None:
+            return fast
         with open(path, encoding="utf-8") as file:
             data: Any = json.load(file)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         logger.warning("flask-staticbust: ignoring the unreadable manifest %s (%s)", path, error)
         return None
     try:
@@ -74,7 +115,7 @@ def write_manifest(path: str, manifest: Manifest) -> None:
     fd, temp = tempfile.mkstemp(prefix=".staticbust-manifest-", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(manifest.to_json())
+            file.writelines(manifest.lines())
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:
