@@ -19,9 +19,10 @@ from flask_cachecore.backends import config_number
 from .calls import Timeout, timeout_seconds
 from .keys import FRAGMENT_PREFIX, tag_version_key
 from .memoize import Memoized, memoized_of
+from .storable import MalformedEntryError, thaw
 from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
 from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
-from .views import CachedView, QueryArgs, thaw
+from .views import CachedView, QueryArgs
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -437,6 +438,8 @@ def public_value(key: str, value: Any) -> Any:
         return thaw(payload)
     except HTTPException as exc:
         return exc
+    except MalformedEntryError:
+        return None
 
 
 def _plain_timeout(timeout: Timeout) -> int | None:
