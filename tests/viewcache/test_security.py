@@ -28,8 +28,8 @@ from flask.testing import FlaskClient
 
 from flask_cachecore import locks
 from flask_viewcache import Cache
-from flask_viewcache.store import MARK
 from flask_viewcache.storable import RESPONSE_MARK
+from flask_viewcache.store import MARK
 
 
 def new_app(**config: Any) -> tuple[Flask, Cache]:
