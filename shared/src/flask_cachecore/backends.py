@@ -78,6 +78,17 @@ def _socket_options(settings: _Settings, kwargs: dict[str, Any]) -> None:
     timeout = settings.number("OPERATION_TIMEOUT", DEFAULT_OPERATION_TIMEOUT)
     kwargs.setdefault("socket_timeout", timeout or None)
     kwargs.setdefault("socket_connect_timeout", timeout or None)
+    # redis-py 6+ retries a timed-out command (10 times with backoff in redis-py 8): a hung
+    # server then holds a request for seconds instead of one operation timeout. The circuit
+    # breaker is the retry policy here: one try, then a miss.
+    kwargs.setdefault("retry", _no_retry())
+
+
+def _no_retry() -> Any:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Retry(NoBackoff(), 0)
 
 
 def _null(s: _Settings, args: list[Any], kwargs: dict[str, Any], ser: Serializer) -> BaseCache:
@@ -127,6 +138,7 @@ def _redis(s: _Settings, args: list[Any], kwargs: dict[str, Any], ser: Serialize
                 url,
                 socket_timeout=kwargs.pop("socket_timeout"),
                 socket_connect_timeout=kwargs.pop("socket_connect_timeout"),
+                retry=kwargs.pop("retry"),
                 **({"db": s.get("REDIS_DB")} if s.get("REDIS_DB") is not None else {}),
             )
         except (ValueError, TypeError) as exc:
