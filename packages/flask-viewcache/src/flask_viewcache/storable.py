@@ -23,9 +23,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, current_app
-from flask.globals import _cv_request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, default_exceptions
+
+from flask_cachecore.compat import current_request_context, opened_session
 
 RESPONSE_MARK = "__vc_response__"
 ABORT_MARK = "__vc_abort__"
@@ -202,15 +203,11 @@ def thaw(payload: Any, checked: bool = False) -> Any:
 def request_session() -> Any:
     """The session of the current request, looked at without marking it accessed; ``None``
     outside a request, before the session is opened, and for a null session (no
-    ``SECRET_KEY``), which holds nothing of a user's.
-
-    Flask 3.1.3 marks the session accessed when ``RequestContext.session`` is touched, so
-    this reads the private ``_session`` where it exists (the plain attribute on older Flask).
-    """
-    ctx = _cv_request.get(None)
+    ``SECRET_KEY``), which holds nothing of a user's."""
+    ctx = current_request_context()
     if ctx is None:
         return None
-    sess = getattr(ctx, "_session", None) if hasattr(ctx, "_session") else ctx.session
+    sess = opened_session(ctx)
     if sess is None or ctx.app.session_interface.is_null_session(sess):
         return None
     return sess

@@ -28,10 +28,10 @@ from flask import (
     request_tearing_down,
     url_for,
 )
-from flask.globals import _cv_request
 from werkzeug.exceptions import HTTPException
 
 from flask_cachecore import MISSING, ComputeLease, canonical_query, claim_compute, qualified_name
+from flask_cachecore.compat import current_request_context
 
 from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
@@ -199,7 +199,7 @@ class CachedView:
         elif self.per_request:
             # the request object itself, not the ``request`` proxy: each proxy access costs
             # about a microsecond, a large part of a hit
-            ctx = _cv_request.get(None)
+            ctx = current_request_context()
             req = ctx.request if ctx is not None else None
             if path is None:
                 path = (
@@ -370,7 +370,7 @@ class CachedView:
     def _is_request_view(self) -> bool:
         """Whether this function is the view of the current request's endpoint (through any
         decorators that ``functools.wraps`` it), so that what it returns is the response."""
-        ctx = _cv_request.get(None)
+        ctx = current_request_context()
         rule = ctx.request.url_rule if ctx is not None else None
         if rule is None:
             return False
@@ -584,7 +584,7 @@ class CachedView:
 
         @functools.wraps(func)
         def fast_wrapper(*args: Any, **kwargs: Any) -> Any:
-            req_ctx = _cv_request.get(None)
+            req_ctx = current_request_context()
             if req_ctx is None or fast_wrapper.make_cache_key is not default_key:  # type: ignore[attr-defined]
                 return call(args, kwargs)
             states = req_ctx.app.extensions.get("viewcache")
@@ -594,7 +594,7 @@ class CachedView:
             req = req_ctx.request
             method = req.method
             key = view_key(
-                key_prefix % req.path,  # type: ignore[operator]
+                key_prefix % req.path,
                 "GET" if method == "HEAD" else method,
                 req.scheme,
                 req.environ.get("HTTP_HOST") or req.host,
