@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 from cachelib import BaseCache
 
+from .errors import EntryTooLargeError
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -38,6 +40,8 @@ class CacheCounters:
     skipped: int = 0
     timeouts: int = 0
     opened: int = 0
+    #: values not stored because they were over the per-entry limit (not failures)
+    too_large: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -209,8 +213,12 @@ class FailSafeCache(BaseCache):
 
     def _failed(self, exc: Exception, fallback: T) -> T:
         """Count and log a failed call (the breaker may open); ``fallback`` stands for its
-        result."""
+        result. A value over the per-entry limit is counted apart: the backend is fine."""
         counters = self.counters
+        if isinstance(exc, EntryTooLargeError):
+            counters.too_large += 1
+            logger.debug("cache backend %s: %s", self.name, exc)
+            return fallback
         counters.errors += 1
         timed_out = is_timeout(exc)
         if timed_out:

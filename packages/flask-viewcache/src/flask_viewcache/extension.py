@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_LOCK_WAIT": 10.0,
     "CACHE_STATUS_HEADER": False,
     "CACHE_STORE_SESSION_VIEWS": False,
+    "CACHE_MAX_BYTES": 32 * 1024 * 1024,
+    "CACHE_MAX_ENTRY_BYTES": 1024 * 1024,
 }
 
 
@@ -95,7 +97,10 @@ class Cache:
         - ``CACHE_STORE_SESSION_VIEWS`` (False): store a view's result even when the view read
           the session (Flask-Caching's behaviour); by default such a result is not stored.
         - ``CACHE_OPERATION_TIMEOUT`` (0.25 s), ``CACHE_FAILURE_THRESHOLD`` (5),
-          ``CACHE_RECOVERY_TIMEOUT`` (10 s), ``CACHE_FAILSAFE`` (True): failure handling.
+          ``CACHE_RECOVERY_TIMEOUT`` (0.5 s), ``CACHE_FAILSAFE`` (True): failure handling.
+        - ``CACHE_MAX_ENTRY_BYTES`` (1 MiB): a value whose serialized form is larger is not
+          stored, on every backend (0: no limit); ``CACHE_MAX_BYTES`` (32 MiB): the byte
+          budget of ``SimpleCache``, which evicts the least recently used entries to fit it.
 
         :raises RuntimeError: if this cache is already set up for ``app``.
         :raises flask_cachecore.CacheConfigError: naming the key of a bad setting.
