@@ -503,3 +503,38 @@ def test_lock_waiters_under_gunicorn_get_their_own_answer(gunicorn: Any) -> None
     for thread in threads:
         thread.join(40)
     assert results == {name: (f"user={name}", f"token-of-{name}") for name in sessions}
+
+
+# -- refresh claims ----------------------------------------------------------------------------
+
+
+def test_a_refresh_claim_is_released_only_by_its_holder() -> None:
+    app, cache = new_app()
+    with app.app_context():
+        store = cache.store()
+    results: dict[str, bool] = {}
+
+    def in_thread(name: str, work: Callable[[], bool]) -> None:
+        thread = threading.Thread(target=lambda: results.__setitem__(name, work()))
+        thread.start()
+        thread.join(10)
+
+    first_claimed, first_may_release = threading.Event(), threading.Event()
+
+    def first_holder() -> bool:
+        claimed = store.claim_refresh("page", 10)
+        first_claimed.set()
+        assert first_may_release.wait(10)
+        store.release_refresh("page")  # its claim expired meanwhile; another holds the key
+        return claimed
+
+    holder = threading.Thread(target=lambda: results.__setitem__("first", first_holder()))
+    holder.start()
+    assert first_claimed.wait(10)
+    # the first claim's timeout passes (its key gone, under either layout of the claim)
+    store.backend.delete_many("lock:refresh:page", "refresh:page")
+    in_thread("second", lambda: store.claim_refresh("page", 10))
+    first_may_release.set()
+    holder.join(10)
+    in_thread("third", lambda: store.claim_refresh("page", 10))
+    assert results == {"first": True, "second": True, "third": False}
