@@ -78,6 +78,23 @@ def answer_of_header_user() -> Any:
     return f"user={user}", 200, {"Set-Cookie": f"token=token-of-{user}"}
 
 
+def signal_waiters(monkeypatch: pytest.MonkeyPatch, event: threading.Event, count: int) -> None:
+    """Set ``event`` once ``count`` callers have joined a flight led by another: they are
+    waiting (or about to wait) for its result."""
+    join = locks._process_flights.join
+    waiters: list[str] = []
+
+    def counting_join(key: str) -> Any:
+        flight, leader = join(key)
+        if not leader:
+            waiters.append(key)
+            if len(waiters) == count:
+                event.set()
+        return flight, leader
+
+    monkeypatch.setattr(locks._process_flights, "join", counting_join)
+
+
 @pytest.mark.parametrize(
     "answer", [answer_of_session_user, answer_of_header_user], ids=["session", "tuple-cookie"]
 )
@@ -98,18 +115,8 @@ def test_lock_waiters_of_a_result_that_is_not_stored_run_the_view_themselves(
             assert release.wait(10)
         return answer()
 
-    # the two other requests have joined alice's flight: they wait for her result
-    joined: list[bool] = []
-    join = locks._process_flights.join
-
-    def counting_join(key: str) -> Any:
-        flight, leader = join(key)
-        joined.append(leader)
-        if joined.count(False) == 2:
-            waiters_in.set()
-        return flight, leader
-
-    monkeypatch.setattr(locks._process_flights, "join", counting_join)
+    # set once the two other requests have joined alice's flight: they wait for her result
+    signal_waiters(monkeypatch, waiters_in, count=2)
     clients = {name: client_of(app, name) for name in ("alice", "bob", "carol")}
     results: dict[str, tuple[str, str | None]] = {}
 
@@ -146,15 +153,7 @@ def test_lock_waiters_of_a_stored_result_get_it_without_running_the_view(
         assert release.wait(10)
         return "the news"
 
-    join = locks._process_flights.join
-
-    def counting_join(key: str) -> Any:
-        flight, leader = join(key)
-        if not leader:
-            waiter_in.set()
-        return flight, leader
-
-    monkeypatch.setattr(locks._process_flights, "join", counting_join)
+    signal_waiters(monkeypatch, waiter_in, count=1)
     bodies: list[bytes] = []
     threads = [
         threading.Thread(target=lambda: bodies.append(app.test_client().get("/news").data))
