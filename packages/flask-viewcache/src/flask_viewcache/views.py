@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -25,7 +26,6 @@ from flask import (
     g,
     has_request_context,
     request,
-    request_tearing_down,
     url_for,
 )
 from werkzeug.exceptions import HTTPException
@@ -339,11 +339,10 @@ class CachedView:
         """Store ``payload`` once the response of this request is made, if that response
         sets no cookie (set by the view's ``after_this_request`` callbacks, say), is the one
         made of the view's result, and the session is still untouched. Until then the
-        waiters of ``lease`` wait; if no response is ever made, the request's teardown
-        releases it."""
-        pending: list[ComputeLease] = g.setdefault(PENDING_ATTR, [])
+        waiters of ``lease`` wait; if no response is ever made, the end of the request
+        releases it (see :func:`_pending_leases`)."""
+        pending = _pending_leases()
         pending.append(lease)
-        _watch_teardowns()
 
         def commit(response: Response) -> Response:
             stored = False
@@ -685,20 +684,22 @@ def key_reading_session(make: Callable[[], str]) -> tuple[str, bool]:
     return key, read
 
 
-_teardowns_watched = False
+def _pending_leases() -> list[ComputeLease]:
+    """The leases of this request whose store waits for its response. When the request's
+    ``g`` goes (the context popped), any left are released: their response never came (an
+    error in a response handler, a request context pushed by hand). A finalizer, not a
+    teardown function or a signal receiver, so that the app's request pipeline is the one it
+    had (httpcache's hit lane, for one, stands aside for any of those)."""
+    pending: list[ComputeLease] | None = g.get(PENDING_ATTR)
+    if pending is None:
+        pending = []
+        setattr(g, PENDING_ATTR, pending)
+        weakref.finalize(g._get_current_object(), _release_all, pending)
+    return pending
 
 
-def _watch_teardowns() -> None:
-    """Release, at the end of every request, the leases whose response never came (an
-    error in a response handler, a request context pushed by hand): connected once."""
-    global _teardowns_watched
-    if not _teardowns_watched:
-        _teardowns_watched = True
-        request_tearing_down.connect(_release_pending, weak=False)
-
-
-def _release_pending(sender: Any, **extra: Any) -> None:
-    for lease in g.pop(PENDING_ATTR, None) or ():
+def _release_all(leases: list[ComputeLease]) -> None:
+    for lease in list(leases):
         lease.release()
 
 
