@@ -13,21 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from array import array
 from dataclasses import dataclass, field
 
 from .hashing import SMALL, combined_hexdigest, file_hexdigest, parallel_map
 from .stamps import RACY_NS, Stamp, StampHeader, read_header, read_stamps, write_stamps
-from .walk import FileStat, list_files
+from .walk import FileStat, list_files, stat_fingerprint
 
 HISTORY = 20
-
-
-def fingerprint(files: list[FileStat]) -> str:
-    """A hash of every file's stats: equal fingerprints mean nothing needs hashing."""
-    digest = hashlib.sha256("\0".join([f.rel for f in files]).encode("utf-8", "surrogateescape"))
-    digest.update(array("q", [n for f in files for n in (f.size, f.mtime_ns, f.ino)]).tobytes())
-    return digest.hexdigest()
 
 
 def mtime_version(files: list[FileStat]) -> str:
@@ -48,13 +40,15 @@ class ContentVersioner:
     loaded: bool = False
 
     def compute(self) -> str:
-        files = list_files(self.root)
-        print_ = fingerprint(files)
+        # The fingerprint first, the listing after: a file changed in between gives a stored
+        # fingerprint that no longer matches, so the next call looks again.
+        print_ = stat_fingerprint(self.root)
         if not self.loaded:
             self.header = read_header(self.stamp_path)
         if not self.header.racy and self.header.fingerprint == print_ and self.header.version:
             self.loaded = True
             return self.header.version
+        files = list_files(self.root)
         if self.stamps is None:
             self.stamps = read_stamps(self.stamp_path)
         self.loaded = True
