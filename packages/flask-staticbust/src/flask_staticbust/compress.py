@@ -8,12 +8,9 @@ is up to date, so a rebuild compresses only what changed.
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import importlib.util
-import io
 import os
-import tempfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +18,7 @@ from typing import Protocol
 from werkzeug.http import parse_accept_header
 
 from .hashing import thread_buffer
+from .tempfiles import open_temp, remove
 
 SUFFIXES: dict[str, str] = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
 PREFERENCE = ("br", "zstd", "gzip")
@@ -81,24 +79,17 @@ class Stream(Protocol):
 
 
 class _Gzip:
-    """gzip as a stream (``mtime=0``: the same bytes on every build)."""
+    """gzip as one zlib stream with a gzip header (``wbits=31``): no ``GzipFile`` and its
+    buffer per file. zlib writes a zero mtime, so a build gives the same bytes every time."""
 
     def __init__(self, level: int) -> None:
-        self.out = io.BytesIO()
-        self.file = gzip.GzipFile(
-            filename="", mode="wb", fileobj=self.out, compresslevel=level, mtime=0
-        )
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
 
     def process(self, data: bytes | memoryview) -> bytes:
-        self.file.write(data)
-        chunk = self.out.getvalue()
-        self.out.seek(0)
-        self.out.truncate()
-        return chunk
+        return self.compressor.compress(data)
 
     def finish(self) -> bytes:
-        self.file.close()
-        return self.out.getvalue()
+        return self.compressor.flush()
 
 
 class _Zstd:
@@ -144,34 +135,33 @@ class Compressor:
         written = saved = 0
         for encoding in todo:
             target = path + SUFFIXES[encoding]
-            size = self._write(path, target, encoding, (info.st_atime_ns, info.st_mtime_ns))
+            size = self._write(path, target, encoding, info)
             if size < info.st_size:
                 written += 1
                 saved += info.st_size - size
         return (written, info.st_size if todo else 0, saved)
 
-    def _write(self, source: str, target: str, encoding: str, times: tuple[int, int]) -> int:
+    def _write(self, source: str, target: str, encoding: str, info: os.stat_result) -> int:
         """Compress ``source`` into ``target`` (atomically); its size, or the source's size
         when it would not be smaller (and then no file is left)."""
         stream = self.stream(encoding)
         buffer = thread_buffer()
         view = memoryview(buffer)
-        fd, temp = tempfile.mkstemp(prefix=".staticbust-", dir=os.path.dirname(target))
+        fd, temp = open_temp(target)
         try:
             with os.fdopen(fd, "wb") as out, open(source, "rb") as file:
                 while count := file.readinto(buffer):
                     out.write(stream.process(view[:count]))
                 out.write(stream.finish())
                 size = out.tell()
-            if size >= os.stat(source).st_size:
-                _remove(temp)
-                _remove(target)
-                return os.stat(source).st_size
-            os.chmod(temp, 0o644)
-            os.utime(temp, ns=times)
+            if size >= info.st_size:
+                remove(temp)
+                remove(target)
+                return info.st_size
+            os.utime(temp, ns=(info.st_atime_ns, info.st_mtime_ns))
             os.replace(temp, target)
         except BaseException:
-            _remove(temp)
+            remove(temp)
             raise
         return size
 
@@ -181,8 +171,3 @@ def _fresh(sibling: str, mtime_ns: int) -> bool:
         return os.stat(sibling).st_mtime_ns == mtime_ns
     except OSError:
         return False
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)

@@ -20,7 +20,6 @@ import logging
 import os
 import posixpath
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ from .manifest import Manifest, ManifestEntry, read_manifest, write_manifest
 from .references import Reference, apply, digested_text, target_of
 from .rewrite_css import css_references, normalize_newlines
 from .rewrite_js import js_references
+from .tempfiles import open_temp, remove
 from .walk import FileStat, list_files
 
 logger = logging.getLogger(__name__)
@@ -256,14 +256,13 @@ class Builder:
         if self._exists(name):
             return False
         target = os.path.join(self.root, name)
-        fd, temp = tempfile.mkstemp(prefix=".staticbust-", dir=os.path.dirname(target))
+        fd, temp = open_temp(target)
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
-            os.chmod(temp, 0o644)
             os.replace(temp, target)
         except BaseException:
-            os.unlink(temp)
+            remove(temp)
             raise
         return True
 
@@ -271,14 +270,13 @@ class Builder:
         if self._exists(name):
             return False
         target = os.path.join(self.root, name)
-        fd, temp = tempfile.mkstemp(prefix=".staticbust-", dir=os.path.dirname(target))
+        fd, temp = open_temp(target)
         os.close(fd)
         try:
             shutil.copyfile(source, temp)
-            os.chmod(temp, 0o644)
             os.replace(temp, target)
         except BaseException:
-            os.unlink(temp)
+            remove(temp)
             raise
         return True
 
