@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,39 @@ def test_non_static_endpoints_are_untouched(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     app.add_url_rule("/files/<path:filename>", "files", lambda filename: filename)
     assert static_url_of(app, "x.css", endpoint="files") == "/files/x.css"
+
+
+def _old_tree(root: Path, files: dict[str, str], seconds_ago: int = 60) -> None:
+    """Files older than the racy window of the stamps, so a restart may trust them."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.utime(path, (time.time() - seconds_ago, time.time() - seconds_ago))
+
+
+def test_restart_with_unchanged_files_reads_only_the_stamp_header(tmp_path: Path) -> None:
+    from flask_staticbust.versions import ContentVersioner
+
+    root, stamp = tmp_path / "static", tmp_path / "instance" / "s.stamps"
+    _old_tree(root, {"a.css": "a", "sub/b.js": "b"})
+    version = ContentVersioner(str(root), str(stamp), 12).compute()
+    header = stamp.read_text().splitlines()[0]
+    stamp.write_text(header + "\nnot the per-file stamps\n")  # the slow path would rewrite it
+    written = stamp.stat().st_mtime_ns
+    assert ContentVersioner(str(root), str(stamp), 12).compute() == version
+    assert stamp.stat().st_mtime_ns == written
+    assert stamp.read_text().endswith("not the per-file stamps\n")
+
+
+def test_restart_after_a_change_of_same_size_gives_a_new_version(tmp_path: Path) -> None:
+    from flask_staticbust.versions import ContentVersioner
+
+    root, stamp = tmp_path / "static", tmp_path / "instance" / "s.stamps"
+    _old_tree(root, {"a.css": "aaaa", "sub/b.js": "b"})
+    version = ContentVersioner(str(root), str(stamp), 12).compute()
+    _old_tree(root, {"sub/b.js": "c"}, seconds_ago=30)  # same size, another mtime
+    changed = ContentVersioner(str(root), str(stamp), 12).compute()
+    assert changed != version
+    (root / "sub" / "new.css").write_text("x")  # a file added
+    assert ContentVersioner(str(root), str(stamp), 12).compute() not in (version, changed)

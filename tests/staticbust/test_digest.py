@@ -390,3 +390,20 @@ def test_a_damaged_manifest_is_ignored_not_an_error(tmp_path: Path) -> None:
     app = digest_app(tmp_path, {"a.css": "a{}", "staticbust-manifest.json": '{"format": 1, "fi'})
     assert static_url_of(app, "a.css") == "/static/a.css"
     assert app.test_client().get("/static/a.css").status_code == 200
+
+
+def test_two_builds_of_the_same_files_give_the_same_bytes_and_leave_no_temporary_file(
+    tmp_path: Path,
+) -> None:
+    files: dict[str, str | bytes] = {"app.css": BIG_CSS, "img/logo.png": b"\x89PNG" + b"\1" * 900}
+    trees = []
+    for number in (1, 2):
+        app = digest_app(tmp_path / str(number), files)
+        assert run(app, "build").exit_code == 0
+        static = Path(app.static_folder or "")
+        trees.append(
+            {p.relative_to(static): p.read_bytes() for p in static.rglob("*") if p.is_file()}
+        )
+        assert not [p for p in static.rglob("*") if p.name.startswith(".staticbust-")]
+    assert trees[0] == trees[1]
+    assert any(str(rel).endswith(".css.gz") for rel in trees[0])
