@@ -4,22 +4,22 @@ manifest, the service worker and the web app manifest, and the headers of the li
 from __future__ import annotations
 
 import copy
-import json
-import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from urllib.parse import unquote
 
-from flask import Blueprint, Flask, Response, current_app, has_app_context, request, url_for
+from flask import Blueprint, Flask, current_app, has_app_context, url_for
 from markupsafe import Markup
 
+from . import responses
 from .config import DEFAULTS, Settings, read_settings
 from .errors import AppcacheError
 from .hashing import FileDigests
 from .manifest import Listing, UrlList, render_manifest, resolve
 from .sources import ViewSource, check_url, walk_folder
 from .worker import register_script, render_worker
-
-logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "appcache"
 MANIFEST_ENDPOINT = "manifest_appcache"  # Flask-Appcache's endpoint name: templates use it
@@ -49,11 +49,33 @@ class AppState:
     """Per-app state, in ``app.extensions["appcache"]``."""
 
     extension: Appcache
+    app: Flask
     settings: Settings
     files: FileDigests = field(default_factory=FileDigests)
     served: Served | None = None
-    # paths whose 200 answers get "Cache-Control: no-cache" (when they set none themselves)
+    # paths (decoded, as request.path has them) whose 200 answers get "Cache-Control: no-cache"
+    # when they set none themselves
     listed_paths: frozenset[str] | None = None
+
+    def prepared(self) -> Served | None:
+        """The bytes to send as they are: finalized and not in debug mode."""
+        if self.extension.finalized and not self.app.debug:
+            return self.served
+        return None
+
+    def compute(self) -> Served:
+        return self.extension._served(self.app)
+
+    def paths(self) -> frozenset[str]:
+        paths = self.listed_paths
+        if paths is None:
+            paths = self.listed_paths = listed_paths(s.url for s in self.extension._list.listed())
+        return paths
+
+
+def listed_paths(urls: Iterable[str]) -> frozenset[str]:
+    """The paths of ``urls`` as ``request.path`` gives them (no query, percent-decoded)."""
+    return frozenset(unquote(url.split("?", 1)[0]) for url in urls)
 
 
 def _state(app: Flask) -> AppState:
@@ -101,21 +123,20 @@ class Appcache:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, copy.deepcopy(value))
         settings = read_settings(app.config)
-        state = AppState(self, settings)
+        state = AppState(self, app, settings)
         app.extensions[EXTENSION_KEY] = state
         self._states.append(state)
         if self.app is None:
             self.app = app
         # The package's templates come after the app's: an app's own manifest.appcache wins.
         app.register_blueprint(Blueprint("appcache", __name__, template_folder="templates"))
-        app.add_url_rule(settings.url, MANIFEST_ENDPOINT, self._serve_manifest)
+        app.add_url_rule(settings.url, MANIFEST_ENDPOINT, partial(responses.manifest, state))
         if settings.worker_url is not None:
-            app.add_url_rule(settings.worker_url, WORKER_ENDPOINT, self._serve_worker)
+            app.add_url_rule(settings.worker_url, WORKER_ENDPOINT, partial(responses.worker, state))
         if settings.webmanifest is not None:
-            app.add_url_rule(
-                settings.webmanifest_url, WEBMANIFEST_ENDPOINT, self._serve_webmanifest
-            )
-        app.after_request(self._revalidate_listed)
+            view = partial(responses.webmanifest, state.settings)
+            app.add_url_rule(settings.webmanifest_url, WEBMANIFEST_ENDPOINT, view)
+        app.after_request(partial(responses.revalidate_listed, state))
         app.add_template_global(appcache_register, "appcache_register")
         from .cli import appcache_cli
 
@@ -211,83 +232,12 @@ class Appcache:
                 render_worker(listing, state.settings, app.debug).encode("utf-8"),
             )
         state.served = served
-        state.listed_paths = frozenset(
-            entry.url.split("?", 1)[0] for entry in listing.precache if not entry.versioned
-        )
+        state.listed_paths = listed_paths(e.url for e in listing.precache if not e.versioned)
         return served
 
-    # -- serving ------------------------------------------------------------------------------
-
-    def _serve_or_503(self) -> Served | Response:
-        try:
-            return self._served(current_app)
-        except AppcacheError as error:
-            # A broken list must not become a broken cache: the browser keeps its old version.
-            logger.error("flask-appcache cannot serve the manifest: %s", error)
-            return Response(
-                "the offline cache cannot be updated now\n",
-                503,
-                mimetype="text/plain",
-                headers={"Cache-Control": "no-store"},
-            )
-
-    def _serve_manifest(self) -> Response:
-        state = _state(current_app)
-        if state.settings.kill_switch:
-            # 410 marks an Application Cache obsolete: the browser deletes it
-            return Response(
-                "gone\n", 410, mimetype="text/plain", headers={"Cache-Control": "no-cache"}
-            )
-        served = self._serve_or_503()
-        if isinstance(served, Response):
-            return served
-        return _prepared(
-            served.manifest, served.manifest_etag, "text/cache-manifest; charset=utf-8"
-        )
-
-    def _serve_worker(self) -> Response:
-        state = _state(current_app)
-        served = self._serve_or_503()
-        if isinstance(served, Response):
-            return served
-        response = _prepared(served.worker, served.worker_etag, "text/javascript; charset=utf-8")
-        if state.settings.worker_scope is not None:
-            response.headers["Service-Worker-Allowed"] = state.settings.worker_scope
-        return response
-
-    def _serve_webmanifest(self) -> Response:
-        state = _state(current_app)
-        body = json.dumps(state.settings.webmanifest, sort_keys=True, indent=1)
-        return Response(
-            body, mimetype="application/manifest+json", headers={"Cache-Control": "no-cache"}
-        )
-
-    def _revalidate_listed(self, response: Response) -> Response:
-        state = _state(current_app)
-        paths = state.listed_paths
-        if paths is None:
-            paths = state.listed_paths = frozenset(
-                source.url.split("?", 1)[0] for source in self._list.listed()
-            )
-        if (
-            response.status_code == 200
-            and request.path in paths
-            and "Cache-Control" not in response.headers
-        ):
-            # A listed URL is checked again on every use, so an update never copies a stale
-            # body from the browser's HTTP cache into the offline cache.
-            response.headers["Cache-Control"] = "no-cache"
-            response.headers.pop("Expires", None)
-        return response
-
-
-def _prepared(body: bytes, etag: str, content_type: str) -> Response:
-    quoted = f'"{etag}"'
-    headers = [("Content-Type", content_type), ("Cache-Control", "no-cache"), ("ETag", quoted)]
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None and request.if_none_match.contains(etag):
-        return Response(status=304, headers=headers[1:])
-    return Response(body, headers=headers)
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
 
 
 def appcache_register(

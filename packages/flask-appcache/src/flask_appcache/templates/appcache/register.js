@@ -60,13 +60,15 @@
   function start() {
     var scope = options.scope ? { scope: options.scope } : undefined;
     container.register(options.url, scope).then(function (registration) {
-      if (registration.waiting && container.controller) offer(registration.waiting);
-      registration.addEventListener("updatefound", function () {
-        var worker = registration.installing;
-        if (!worker) return;
+      function track(worker) {
         worker.addEventListener("statechange", function () {
           if (worker.state === "installed" && container.controller) offer(worker);
         });
+      }
+      if (registration.waiting && container.controller) offer(registration.waiting);
+      else if (registration.installing) track(registration.installing);
+      registration.addEventListener("updatefound", function () {
+        if (registration.installing) track(registration.installing);
       });
     });
   }

@@ -1,0 +1,185 @@
+"""flask-appcache against Flask-Appcache 0.1.2, side by side in one run.
+
+    python bench/appcache_bench.py            # or: hatch run bench:appcache
+    python bench/appcache_bench.py --quick    # fewer rounds, for a smoke run
+
+Measures, for both libraries in the same process:
+
+1. a request for the finalized manifest, against a request for a bare trivial view of a bare
+   Flask app (a full WSGI call each): the ratio of the two times;
+2. ``Appcache(app)``, ``add_folder`` of a 5,000-file static folder and ``finalize()`` (which
+   computes the hash), on a fresh app each time.
+
+Variants are timed in interleaved rounds and a time is the fastest round of its variant, so a
+slow spell of the machine hits both libraries. The ratios hold on a noisy machine; the
+absolute times do not.
+
+Flask-Appcache 0.1.2 has this project's distribution name (``flask-appcache``) and import name
+(``flask_appcache``), so it cannot be installed beside it: this script installs it with pip into
+a temporary folder of its own (``--no-deps --target``) and loads ``flask_appcache.py`` from there
+under another module name. It runs on Flask 3 as it is, with no shim.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flask import Flask
+from werkzeug.test import EnvironBuilder
+
+REPO = Path(__file__).resolve().parent.parent
+OLD_TEMPLATE = (
+    "CACHE MANIFEST\n# {{ hash }} {{ updated }}\n{% for u in urls %}{{ u }}\n{% endfor %}"
+)
+
+
+def load_old(folder: Path) -> ModuleType:
+    """Flask-Appcache 0.1.2, installed into ``folder`` and loaded from its file."""
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run(
+        [*pip, "--no-deps", "--target", str(folder), "Flask-Appcache==0.1.2"], check=True
+    )
+    location = folder / "flask_appcache.py"
+    spec = importlib.util.spec_from_file_location("flask_appcache_0_1_2", str(location))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_new() -> ModuleType:
+    """This project's flask_appcache package (the 0.1.2 module may shadow it in site-packages)."""
+    sys.path.insert(0, str(REPO / "packages" / "flask-appcache" / "src"))
+    sys.modules.pop("flask_appcache", None)
+    import flask_appcache
+
+    assert Path(flask_appcache.__file__ or "").name == "__init__.py", flask_appcache.__file__
+    return flask_appcache
+
+
+def wsgi_call(app: Flask, path: str) -> Callable[[], object]:
+    environ = EnvironBuilder(path=path).get_environ()
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+        if not status.startswith("200"):
+            raise RuntimeError(f"{path} answered {status}")
+
+    def call() -> object:
+        body = app.wsgi_app(dict(environ), start_response)
+        for _chunk in body:
+            pass
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+        return body
+
+    return call
+
+
+def fastest(variants: dict[str, Callable[[], object]], rounds: int, batch: int) -> dict[str, float]:
+    """Seconds per call of each variant: the fastest of ``rounds`` batches, taking turns."""
+    best = {name: float("inf") for name in variants}
+    names = list(variants)
+    for number in range(rounds):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            func = variants[name]
+            func()
+            started = time.perf_counter()
+            for _ in range(batch):
+                func()
+            best[name] = min(best[name], (time.perf_counter() - started) / batch)
+    return best
+
+
+def site(root: Path, files: int) -> Path:
+    """A static folder of ``files`` files (1 KiB each, 50 per folder) under ``root``."""
+    static = root / "static"
+    for number in range(files):
+        path = static / f"d{number // 50:03d}" / f"f{number:05d}.css"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((f"/* file {number} */\n".encode() * 64)[:1024])
+    (root / "templates").mkdir()
+    (root / "templates" / "manifest.appcache").write_text(OLD_TEMPLATE)
+    return static
+
+
+def app_with(module: ModuleType, root: Path, static: Path) -> tuple[Flask, Any]:
+    app = Flask("bench", root_path=str(root), static_folder=str(static))
+    return app, module.Appcache(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    args = parser.parse_args(argv)
+    rounds, batch, hash_rounds = (3, 300, 1) if args.quick else (15, 2000, 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        old, new = load_old(Path(tmp) / "anchor"), load_new()
+        small_root, big_root = Path(tmp) / "small", Path(tmp) / "big"
+        small, big = site(small_root, 20), site(big_root, 5000)
+
+        bare = Flask("bare")
+        bare.add_url_rule("/plain", "plain", lambda: "ok")
+        serving: dict[str, Callable[[], object]] = {"bare view": wsgi_call(bare, "/plain")}
+        for name, module in (("0.1.2", old), ("new", new)):
+            app, appcache = app_with(module, small_root, small)
+            appcache.add_folder(str(small))
+            appcache.finalize()
+            serving[name] = wsgi_call(app, "/manifest.appcache")
+        served = fastest(serving, rounds, batch)
+
+        def hash_folder(module: ModuleType) -> Callable[[], object]:
+            def run() -> object:
+                _, appcache = app_with(module, big_root, big)
+                appcache.add_folder(str(big))
+                appcache.finalize()
+                return appcache.hash()
+
+            return run
+
+        hashed = fastest({"0.1.2": hash_folder(old), "new": hash_folder(new)}, hash_rounds, 1)
+        shutil.rmtree(small_root)
+
+    bare_time = served["bare view"]
+    rows = [
+        (
+            "manifest request / bare view request",
+            f"{served['0.1.2'] / bare_time:.2f}x",
+            f"{served['new'] / bare_time:.2f}x",
+            f"{served['new'] / served['0.1.2']:.2f}",
+            "new ≤ 1.2x",
+        ),
+        (
+            "hash a 5,000-file static folder (add_folder + finalize)",
+            f"{hashed['0.1.2']:.3f} s",
+            f"{hashed['new']:.3f} s",
+            f"{hashed['new'] / hashed['0.1.2']:.2f}",
+            "ratio ≤ 0.5",
+        ),
+    ]
+    header = ("measure", "Flask-Appcache 0.1.2", "flask-appcache", "new / 0.1.2", "target")
+    print(
+        f"Python {sys.version.split()[0]}; bare view {bare_time * 1e6:.1f} µs per request;"
+        f" fastest of {rounds} interleaved rounds of {batch} requests, {hash_rounds} of hashing\n"
+    )
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
