@@ -334,3 +334,16 @@ def test_kill_switch_makes_the_application_cache_obsolete(tmp_path: Path) -> Non
     app, _ = listed_app(tmp_path, APPCACHE_KILL_SWITCH=True)
     response = app.test_client().get("/manifest.appcache")
     assert response.status_code == 410  # HTML's appcache update: 404/410 mark the cache obsolete
+
+
+def test_finalize_leaves_the_app_open_to_more_routes(tmp_path: Path) -> None:
+    """finalize() renders the listed views through the app; Flask must not take that for the
+    app's first request (after which it refuses new routes)."""
+    app, appcache = listed_app(tmp_path)
+    appcache.finalize()
+
+    @app.get("/added-later")
+    def added_later() -> str:
+        return "later"
+
+    assert app.test_client().get("/added-later").data == b"later"

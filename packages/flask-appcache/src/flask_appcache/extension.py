@@ -13,6 +13,8 @@ from urllib.parse import unquote
 from flask import Blueprint, Flask, current_app, has_app_context, url_for
 from markupsafe import Markup
 
+from flask_cachecore.compat import requests_keep_setup_open
+
 from . import responses
 from .config import DEFAULTS, Settings, read_settings
 from .errors import AppcacheError
@@ -69,7 +71,9 @@ class AppState:
     def paths(self) -> frozenset[str]:
         paths = self.listed_paths
         if paths is None:
-            paths = self.listed_paths = listed_paths(s.url for s in self.extension._list.listed())
+            paths = self.listed_paths = listed_paths(
+                s.url for s in self.extension._url_list.listed()
+            )
         return paths
 
 
@@ -98,7 +102,7 @@ class Appcache:
     def __init__(self, app: Flask | None = None) -> None:
         # Kept as Flask-Appcache did: hash() and finalize() work outside an app context.
         self.app = app
-        self._list = UrlList()
+        self._url_list = UrlList()
         self._states: list[AppState] = []
         self._finalized = False
         if app is not None:
@@ -173,7 +177,7 @@ class Appcache:
         for url in urls:
             check_url(url)
             self._reserved(url)
-            self._list.add(ViewSource(url))
+            self._url_list.add(ViewSource(url))
         self._changed()
 
     def add_folder(self, folder: str | os.PathLike[str], base: str = "/static") -> None:
@@ -182,7 +186,7 @@ class Appcache:
         self._check_not_finalized()
         for source in walk_folder(folder, check_url(base)):
             self._reserved(source.url)
-            self._list.add(source)
+            self._url_list.add(source)
         self._changed()
 
     def add_excluded_urls(self, *prefixes: str) -> None:
@@ -190,13 +194,13 @@ class Appcache:
         added (before or after this call)."""
         self._check_not_finalized()
         for prefix in prefixes:
-            self._list.exclude(check_url(prefix))
+            self._url_list.exclude(check_url(prefix))
         self._changed()
 
     @property
     def urls(self) -> list[str]:
         """The listed URLs as added (before any versioned URL is found), in order."""
-        return [source.url for source in self._list.listed()]
+        return [source.url for source in self._url_list.listed()]
 
     # -- computing ----------------------------------------------------------------------------
 
@@ -224,8 +228,13 @@ class Appcache:
         state = _state(app)
         if state.served is not None and not force and self._finalized and not app.debug:
             return state.served
-        with app.test_request_context(base_url=state.settings.url_base):
-            listing = resolve(app, self._list.listed(), state.settings, state.files)
+        # rendering the listed views through the app must not close its set-up (a finalize()
+        # in create_app before other routes are added)
+        with (
+            requests_keep_setup_open(app),
+            app.test_request_context(base_url=state.settings.url_base),
+        ):
+            listing = resolve(app, self._url_list.listed(), state.settings, state.files)
             served = Served(
                 listing,
                 render_manifest(listing, state.settings).encode("utf-8", "surrogateescape"),
