@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, g, render_template, request
 
+from flask_appcache import Appcache
 from flask_cachecore import make_cache
 from flask_httpcache import Config, RequestHandler, ResponseHandler, Store, cache_for, vary
 from flask_viewcache import Cache
@@ -55,6 +56,22 @@ def install_http_cache(app: Flask) -> Store:
     ResponseHandler(store, app)
     app.after_request(gzip_response)
     return store
+
+
+def install_offline(app: Flask) -> Appcache:
+    """flask-appcache: the home page works offline (manifest + service worker), other pages
+    get /offline when the network is gone, and a changed page is offered by a prompt. Not
+    finalized, so that editing a demo template shows the update prompt without a restart."""
+    app.config.setdefault("APPCACHE_FALLBACK", {"/": "/offline"})
+    app.config.setdefault("APPCACHE_NETWORK", ["/cache-stats", "/prices", "*"])
+    appcache = Appcache(app)
+
+    @app.get("/offline")
+    def offline() -> str:
+        return render_template("offline.html")
+
+    appcache.add_urls("/")
+    return appcache
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -118,4 +135,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "requests_seen": app.extensions["demo_requests"]["count"],
         }
 
+    install_offline(app)
     return app

@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
 ]
 WAIT_MS = 15_000
 HERE = Path(__file__).resolve().parent
+DEMO = HERE.parents[1] / "examples" / "demo"
 
 
 @dataclass
@@ -41,13 +42,16 @@ class Site:
     root: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    chdir: Path = HERE
+    app: str = "browser_site:app"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, **env: str) -> None:
-        argv = [sys.executable, "-m", "gunicorn", "--chdir", str(HERE), "--worker-class", "gthread"]
+        argv = [sys.executable, "-m", "gunicorn", "--chdir", str(self.chdir)]
+        argv += ["--worker-class", "gthread"]
         # --preload: the app (and its finalize()) is loaded before gunicorn listens
         argv += [
             "--preload",
@@ -58,7 +62,7 @@ class Site:
             "--graceful-timeout",
             "2",
         ]
-        argv += ["--error-logfile", str(self.root / "gunicorn.log"), "browser_site:app"]
+        argv += ["--error-logfile", str(self.root / "gunicorn.log"), self.app]
         environment = {**os.environ, "SITE_ROOT": str(self.root), **env}
         self.process = subprocess.Popen(
             argv, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -112,13 +116,14 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-def open_controlled(browser: Any, site: Site) -> tuple[Any, Any]:
+def open_controlled(browser: Any, site: Site, version: str | None = "v1") -> tuple[Any, Any]:
     """A fresh profile's page on ``/``, once the worker is active and controls it."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(site.url + "/")
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=WAIT_MS)
-    assert page.evaluate("window.appVersion") == "v1"
+    if version is not None:
+        assert page.evaluate("window.appVersion") == version
     return context, page
 
 
@@ -233,3 +238,36 @@ def test_runtime_cache_keeps_its_entry_limit_and_never_stores_network_urls(
     assert page.evaluate("fetch('/r/1').then(() => 'served', () => 'failed')") == "failed"
     assert page.evaluate("fetch('/api/time').then(() => 'served', () => 'failed')") == "failed"
     context.close()
+
+
+def test_the_demo_site_works_offline_and_offers_a_changed_home_page(
+    browser: Any, tmp_path: Path
+) -> None:
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO, demo, ignore=shutil.ignore_patterns("__pycache__"))
+    site = Site(tmp_path, chdir=demo, app="app:create_app()")
+    site.start()
+    try:
+        context, page = open_controlled(browser, site, version=None)
+        context.set_offline(True)
+        site.stop()
+        page.reload()
+        assert page.inner_text("h1") == "Flask cache toolkit demo"
+        page.goto(site.url + "/news")
+        assert page.inner_text("h1") == "You are offline"
+
+        index = demo / "templates" / "index.html"
+        index.write_text(index.read_text().replace("toolkit demo</h1>", "toolkit demo, v2</h1>"))
+        site.start()
+        context.set_offline(False)
+        page.goto(site.url + "/")
+        page.wait_for_selector("#appcache-update button", timeout=WAIT_MS)
+        assert page.inner_text("h1") == "Flask cache toolkit demo"
+        with page.expect_navigation(timeout=WAIT_MS):
+            page.click("#appcache-update button")
+        page.wait_for_function(
+            "document.querySelector('h1').textContent.endsWith('v2')", timeout=WAIT_MS
+        )
+        context.close()
+    finally:
+        site.stop()
