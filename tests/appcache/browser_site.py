@@ -3,7 +3,7 @@
 Its files live under ``$SITE_ROOT`` (the test changes them between two server runs); every
 browser request's path is appended to ``$SITE_ROOT/requests.log``, so the test can see what
 the service worker fetched. ``$SITE_KILL=1`` turns the kill switch on, ``$SITE_RUNTIME=1`` the
-runtime cache (2 entries).
+runtime cache (2 entries), ``$SITE_UPDATE=auto`` the automatic update.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ app.config.update(
     APPCACHE_KILL_SWITCH=os.environ.get("SITE_KILL") == "1",
     APPCACHE_RUNTIME_CACHE=os.environ.get("SITE_RUNTIME") == "1",
     APPCACHE_RUNTIME_MAX_ENTRIES=2,
+    APPCACHE_UPDATE=os.environ.get("SITE_UPDATE", "prompt"),
 )
 appcache = Appcache(app)
 

@@ -237,6 +237,33 @@ def test_runtime_cache_keeps_its_entry_limit_and_never_stores_network_urls(
     assert page.evaluate("fetch('/r/3').then((r) => r.text())") == "resource 3"
     assert page.evaluate("fetch('/r/1').then(() => 'served', () => 'failed')") == "failed"
     assert page.evaluate("fetch('/api/time').then(() => 'served', () => 'failed')") == "failed"
+
+    # the next version has no runtime cache: activating it deletes that cache
+    site.start()
+    context.set_offline(False)
+    page.goto(site.url + "/")
+    page.wait_for_selector("#appcache-update button", timeout=WAIT_MS)
+    with page.expect_navigation(timeout=WAIT_MS):
+        page.click("#appcache-update button")
+    page.wait_for_function(
+        "caches.keys().then((names) => names.join() === 'flask-appcache-precache')",
+        timeout=WAIT_MS,
+        polling=100,
+    )
+    context.close()
+
+
+def test_auto_update_switches_to_the_new_version_without_asking(browser: Any, site: Site) -> None:
+    site.stop()
+    site.start(SITE_UPDATE="auto")
+    context, page = open_controlled(browser, site)
+    site.stop()
+    (site.root / "static" / "app.js").write_text('window.appVersion = "v2";\n')
+    site.start(SITE_UPDATE="auto")
+    with page.expect_navigation(timeout=WAIT_MS):
+        page.goto(site.url + "/")  # served by v1; the helper activates v2 and reloads
+    page.wait_for_function("window.appVersion === 'v2'", timeout=WAIT_MS)
+    assert page.query_selector("#appcache-update") is None
     context.close()
 
 

@@ -207,3 +207,17 @@ def test_generated_scripts_are_valid_javascript(tmp_path: Path, config: dict[str
             [node, "--check", str(tmp_path / name)], capture_output=True, text=True
         )
         assert result.returncode == 0, result.stderr
+
+
+def test_a_config_change_alone_changes_the_worker_and_its_etag(tmp_path: Path) -> None:
+    """The browser revalidates sw.js with If-None-Match: an ETag of the content hash alone
+    would answer 304 to a worker whose settings changed, and the browser would keep the old."""
+    plain, _ = listed_app(tmp_path)
+    runtime, _ = listed_app(tmp_path, APPCACHE_RUNTIME_CACHE=True)
+    fallback, _ = listed_app(tmp_path, APPCACHE_FALLBACK={"/": "/about"})
+    etags = {app.test_client().get("/sw.js").headers["ETag"] for app in (plain, runtime, fallback)}
+    assert len(etags) == 3
+    old = plain.test_client().get("/sw.js").headers["ETag"]
+    assert runtime.test_client().get("/sw.js", headers={"If-None-Match": old}).status_code == 200
+    manifest = [app.test_client().get("/manifest.appcache") for app in (plain, fallback)]
+    assert manifest[0].headers["ETag"] != manifest[1].headers["ETag"]  # FALLBACK is in it

@@ -4,6 +4,7 @@ manifest, the service worker and the web app manifest, and the headers of the li
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,19 +32,19 @@ WEBMANIFEST_ENDPOINT = "appcache_webmanifest"
 
 @dataclass(frozen=True)
 class Served:
-    """What the routes answer for one computed listing: built once, sent as is."""
+    """What the routes answer for one computed listing: built once, sent as is. The ETags
+    are digests of the bytes themselves: a change of config (FALLBACK, the runtime cache, ...)
+    changes them as surely as a change of content."""
 
     listing: Listing
     manifest: bytes
     worker: bytes
+    manifest_etag: str = field(init=False)
+    worker_etag: str = field(init=False)
 
-    @property
-    def manifest_etag(self) -> str:
-        return self.listing.hash[:32]
-
-    @property
-    def worker_etag(self) -> str:
-        return "w" + self.listing.hash[:32]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "manifest_etag", hashlib.sha256(self.manifest).hexdigest()[:32])
+        object.__setattr__(self, "worker_etag", hashlib.sha256(self.worker).hexdigest()[:32])
 
 
 @dataclass

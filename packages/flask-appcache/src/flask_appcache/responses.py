@@ -85,8 +85,8 @@ def revalidate_listed(state: AppState, response: Response) -> Response:
     the offline cache. Every other response is left as the app made it."""
     if (
         response.status_code == 200
+        and "Cache-Control" not in response.headers  # the manifest and the worker have one
         and request.path in state.paths()
-        and "Cache-Control" not in response.headers
     ):
         response.headers["Cache-Control"] = "no-cache"
         response.headers.pop("Expires", None)
