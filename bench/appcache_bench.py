@@ -35,7 +35,7 @@ from types import ModuleType
 from typing import Any
 
 from flask import Flask
-from werkzeug.test import EnvironBuilder
+from viewcache_bench import wsgi_call  # the same full WSGI call as the viewcache benchmark
 
 REPO = Path(__file__).resolve().parent.parent
 OLD_TEMPLATE = (
@@ -66,25 +66,6 @@ def load_new() -> ModuleType:
 
     assert Path(flask_appcache.__file__ or "").name == "__init__.py", flask_appcache.__file__
     return flask_appcache
-
-
-def wsgi_call(app: Flask, path: str) -> Callable[[], object]:
-    environ = EnvironBuilder(path=path).get_environ()
-
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
-        if not status.startswith("200"):
-            raise RuntimeError(f"{path} answered {status}")
-
-    def call() -> object:
-        body = app.wsgi_app(dict(environ), start_response)
-        for _chunk in body:
-            pass
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-        return body
-
-    return call
 
 
 def fastest(variants: dict[str, Callable[[], object]], rounds: int, batch: int) -> dict[str, float]:
@@ -137,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             app, appcache = app_with(module, small_root, small)
             appcache.add_folder(str(small))
             appcache.finalize()
+            assert app.test_client().get("/manifest.appcache").status_code == 200
             serving[name] = wsgi_call(app, "/manifest.appcache")
         served = fastest(serving, rounds, batch)
 

@@ -2,36 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from .errors import AppcacheError
 
+if TYPE_CHECKING:
+    from .extension import Appcache
+
+T = TypeVar("T")
+
 appcache_cli = AppGroup("appcache", help="The offline cache: the manifest and its URLs.")
+
+
+def _computed(get: Callable[[Appcache], T]) -> T:
+    """``get(extension)`` for the current app; a URL that cannot be cached is a plain error."""
+    from .extension import _state
+
+    try:
+        return get(_state(current_app).extension)
+    except AppcacheError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @appcache_cli.command("manifest")
 def print_manifest() -> None:
     """Print the Application Cache manifest the app serves."""
-    from .extension import _state
-
-    try:
-        text = _state(current_app).extension.manifest()
-    except AppcacheError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(text, nl=False)
+    click.echo(_computed(lambda extension: extension.manifest()), nl=False)
 
 
 @appcache_cli.command("urls")
 def print_urls() -> None:
     """List every precached URL with its revision ("-" for URLs that carry their version)."""
-    from .extension import _state
-
-    try:
-        listing = _state(current_app).extension.listing()
-    except AppcacheError as error:
-        raise click.ClickException(str(error)) from error
+    listing = _computed(lambda extension: extension.listing())
     for entry in listing.precache:
         click.echo(f"{entry.url}\t{entry.revision or '-'}")
     click.echo(f"# {len(listing.precache)} URLs, hash {listing.hash}", err=True)
