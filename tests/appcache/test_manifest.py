@@ -347,3 +347,13 @@ def test_finalize_leaves_the_app_open_to_more_routes(tmp_path: Path) -> None:
         return "later"
 
     assert app.test_client().get("/added-later").data == b"later"
+
+
+def test_the_manifest_listed_before_init_app_is_refused_there(tmp_path: Path) -> None:
+    """Rendering the manifest to hash the manifest would never end."""
+    appcache = Appcache()
+    appcache.add_urls("/", "/manifest.appcache")
+    app = make_app(tmp_path)
+    with pytest.raises(AppcacheError, match="never list"):
+        appcache.init_app(app)
+    assert "appcache" not in app.extensions  # nothing half set up

@@ -83,6 +83,11 @@ def listed_paths(urls: Iterable[str]) -> frozenset[str]:
     return frozenset(unquote(url.split("?", 1)[0]) for url in urls)
 
 
+def _refuse_reserved(url: str, settings: Settings) -> None:
+    if url.split("?", 1)[0] in (settings.url, settings.worker_url):
+        raise AppcacheError(f"{url} is the manifest or the service worker: never list it")
+
+
 def _state(app: Flask) -> AppState:
     try:
         state: AppState = app.extensions[EXTENSION_KEY]
@@ -128,6 +133,8 @@ class Appcache:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, copy.deepcopy(value))
         settings = read_settings(app.config)
+        for source in self._url_list.listed():  # added before init_app: checked now
+            _refuse_reserved(source.url, settings)
         state = AppState(self, app, settings)
         app.extensions[EXTENSION_KEY] = state
         self._states.append(state)
@@ -164,11 +171,8 @@ class Appcache:
             state.served = None
 
     def _reserved(self, url: str) -> None:
-        path = url.split("?", 1)[0]
         for state in self._states:
-            reserved = (state.settings.url, state.settings.worker_url)
-            if path in reserved:
-                raise AppcacheError(f"{url} is the manifest or the service worker: never list it")
+            _refuse_reserved(url, state.settings)
 
     # -- the URL list (Flask-Appcache's API) ---------------------------------------------------
 

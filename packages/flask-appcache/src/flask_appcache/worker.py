@@ -92,6 +92,7 @@ def register_script(
     """The inline ``<script>`` of ``appcache_register()``."""
     options = {
         "button": button,
+        "cacheName": settings.cache_name,
         "kill": settings.kill_switch,
         "message": message,
         "scope": settings.worker_scope,

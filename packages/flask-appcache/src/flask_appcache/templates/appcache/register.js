@@ -11,6 +11,13 @@
     container.getRegistrations().then(function (registrations) {
       registrations.forEach(function (registration) { registration.unregister(); });
     });
+    if (window.caches) {
+      caches.keys().then(function (names) {
+        names.forEach(function (name) {
+          if (name.indexOf(options.cacheName + "-") === 0) caches.delete(name);
+        });
+      });
+    }
     return;
   }
 
