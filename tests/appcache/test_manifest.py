@@ -357,3 +357,18 @@ def test_the_manifest_listed_before_init_app_is_refused_there(tmp_path: Path) ->
     with pytest.raises(AppcacheError, match="never list"):
         appcache.init_app(app)
     assert "appcache" not in app.extensions  # nothing half set up
+
+
+def test_a_listed_file_that_disappears_is_an_error_naming_it_and_a_503(tmp_path: Path) -> None:
+    app, appcache = listed_app(tmp_path)
+    (tmp_path / "static" / "app.js").unlink()
+    assert app.test_client().get("/manifest.appcache").status_code == 503
+    with pytest.raises(AppcacheError, match=r"/static/app\.js"):
+        appcache.finalize()
+
+
+def test_a_missing_manifest_template_is_an_error_naming_the_key(tmp_path: Path) -> None:
+    app, appcache = listed_app(tmp_path, APPCACHE_TEMPLATE="nowhere.appcache")
+    assert app.test_client().get("/manifest.appcache").status_code == 503
+    with pytest.raises(AppcacheError, match=r"APPCACHE_TEMPLATE='nowhere\.appcache'"):
+        appcache.finalize()

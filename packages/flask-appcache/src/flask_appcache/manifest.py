@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
+from jinja2 import TemplateNotFound
 
 from .config import Settings
+from .errors import AppcacheError
 from .hashing import Digest, FileDigests, combined_hash, digest_bytes
 from .sources import FileSource, Source, ViewSource, render_view, versioned_url
 
@@ -82,7 +84,10 @@ class Listing:
 
 def _entry(app: Flask, source: Source, settings: Settings, files: FileDigests) -> Entry:
     if isinstance(source, FileSource):
-        digest = files.digest(source.path)
+        try:
+            digest = files.digest(source.path)
+        except OSError as error:
+            raise AppcacheError(f"{source.url} cannot be cached: {error}") from error
         built = versioned_url(app, source)
         if built is not None:
             return Entry(built, digest, versioned=True)
@@ -106,8 +111,12 @@ def render_manifest(listing: Listing, settings: Settings) -> str:
     """The manifest text from the app's ``APPCACHE_TEMPLATE`` (or the package's default one),
     given ``urls``, ``hash`` and ``updated`` as Flask-Appcache did, plus ``fallback`` and
     ``network``. Needs an active request context."""
+    try:
+        template = current_app.jinja_env.get_or_select_template(settings.template)
+    except TemplateNotFound as error:
+        raise AppcacheError(f"APPCACHE_TEMPLATE={settings.template!r}: no such template") from error
     return render_template(
-        settings.template,
+        template,
         urls=[entry.url for entry in listing.entries],
         hash=listing.hash,
         updated=listing.updated,
