@@ -37,7 +37,8 @@ from typing import Any
 from flask import Flask
 from viewcache_bench import wsgi_call  # the same full WSGI call as the viewcache benchmark
 
-REPO = Path(__file__).resolve().parent.parent
+import flask_appcache  # this project's: the 0.1.2 module is loaded from its own folder
+
 OLD_TEMPLATE = (
     "CACHE MANIFEST\n# {{ hash }} {{ updated }}\n{% for u in urls %}{{ u }}\n{% endfor %}"
 )
@@ -56,16 +57,6 @@ def load_old(folder: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def load_new() -> ModuleType:
-    """This project's flask_appcache package (the 0.1.2 module may shadow it in site-packages)."""
-    sys.path.insert(0, str(REPO / "packages" / "flask-appcache" / "src"))
-    sys.modules.pop("flask_appcache", None)
-    import flask_appcache
-
-    assert Path(flask_appcache.__file__ or "").name == "__init__.py", flask_appcache.__file__
-    return flask_appcache
 
 
 def fastest(variants: dict[str, Callable[[], object]], rounds: int, batch: int) -> dict[str, float]:
@@ -107,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds, batch, hash_rounds = (3, 300, 1) if args.quick else (15, 2000, 3)
     with tempfile.TemporaryDirectory() as tmp:
-        old, new = load_old(Path(tmp) / "anchor"), load_new()
+        old, new = load_old(Path(tmp) / "anchor"), flask_appcache
         small_root, big_root = Path(tmp) / "small", Path(tmp) / "big"
         small, big = site(small_root, 20), site(big_root, 5000)
 
