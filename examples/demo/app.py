@@ -72,6 +72,9 @@ def install_offline(app: Flask) -> Appcache:
         return render_template("offline.html")
 
     appcache.add_urls("/")
+    appcache.add_folder(
+        app.static_folder or "static"
+    )  # staticbust's versioned URLs, as url_for builds them
     return appcache
 
 

@@ -280,6 +280,8 @@ def test_the_demo_site_works_offline_and_offers_a_changed_home_page(
         site.stop()
         page.reload()
         assert page.inner_text("h1") == "Flask cache toolkit demo"
+        styled = "[...document.styleSheets].some((sheet) => sheet.cssRules.length > 0)"
+        assert page.evaluate(styled)  # the versioned stylesheet came from the precache
         page.goto(site.url + "/news")
         assert page.inner_text("h1") == "You are offline"
 
