@@ -3,26 +3,11 @@ versions, are precached (found through url_for alone); other pages fall back to 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-from flask import Flask
-
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
-
-
-def demo_app() -> Flask:
-    spec = importlib.util.spec_from_file_location("demo_app_offline", DEMO / "app.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    app = module.create_app({"TESTING": True})
-    assert isinstance(app, Flask)
-    return app
+from tests.integration.test_demo import make_app as demo_app
 
 
 def test_the_demo_precaches_its_home_page_and_its_versioned_stylesheet() -> None:
