@@ -46,12 +46,25 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: ``CACHE_TYPE`` names of Flask-Caching backends that this package builds itself (the rest are
+#: flask-cachecore's)
+_OWN_BACKENDS = {
+    "SASLMemcachedCache": "flask_viewcache.backends.SASLMemcachedCache",
+    "saslmemcached": "flask_viewcache.backends.SASLMemcachedCache",
+    "SpreadSASLMemcachedCache": "flask_viewcache.backends.SpreadSASLMemcachedCache",
+    "spreadsaslmemcached": "flask_viewcache.backends.SpreadSASLMemcachedCache",
+    "UWSGICache": "flask_viewcache.backends.UWSGICache",
+    "uwsgi": "flask_viewcache.backends.UWSGICache",
+}
+
+
 class Cache:
     """Caching of views, memoized functions and template fragments for Flask apps.
 
     The API of Flask-Caching 2.x: an app ports by changing its import. One ``Cache`` can serve
-    several apps; it keeps no app of its own, and finds the current app's backend through
-    ``current_app``.
+    several apps: inside an app context it uses the current app's backend; outside any (a
+    background job, a CLI script, a test), the app it was last set up for (``cache.app``), as
+    Flask-Caching does.
 
     :param app: the app to set up now (else call :meth:`init_app`).
     :param with_jinja2_ext: install the ``{% cache %}`` template tag.
@@ -68,6 +81,8 @@ class Cache:
             raise ValueError("`config` must be a dict or None")
         self.with_jinja2_ext = with_jinja2_ext
         self.config = config
+        #: the app last given to :meth:`init_app`, used outside an app context
+        self.app: Flask | None = None
         if app is not None:
             self.init_app(app, config)
 
@@ -132,6 +147,9 @@ class Cache:
             hash_method=hash_method,
             store_session_views=bool(merged["CACHE_STORE_SESSION_VIEWS"]),
         )
+        backend_name = merged.get("CACHE_TYPE")
+        if isinstance(backend_name, str) and backend_name in _OWN_BACKENDS:
+            merged["CACHE_TYPE"] = _OWN_BACKENDS[backend_name]
         backend = make_cache(merged, app=app)
         use_in_process_serializer(backend, merged)
         # a subclass that overrides get/set/... sees the decorators' traffic, versions included
@@ -158,30 +176,37 @@ class Cache:
             from .cli import viewcache_cli
 
             app.cli.add_command(viewcache_cli)
+        self.app = app
 
     # -- the backend of the current app --------------------------------------------------------
 
-    def store_or_none(self) -> Store | None:
-        """The :class:`Store` of the current app; ``None`` outside an app context or before
-        ``init_app`` (decorated functions then run uncached)."""
+    def _app(self) -> Flask | None:
+        """The current app, else (outside an app context) the one this cache was set up for."""
         ctx = _cv_app.get(None)
-        if ctx is None:
+        return self.app if ctx is None else ctx.app
+
+    def store_or_none(self) -> Store | None:
+        """The :class:`Store` of the current app (of :attr:`app` outside an app context);
+        ``None`` before ``init_app`` (decorated functions then run uncached)."""
+        app = self._app()
+        if app is None:
             return None
-        states = ctx.app.extensions.get("viewcache")
+        states = app.extensions.get("viewcache")
         return None if states is None else states.get(self)
 
     def store(self) -> Store:
-        """The :class:`Store` of the current app.
+        """The :class:`Store` of the current app (of :attr:`app` outside an app context).
 
-        :raises RuntimeError: outside an app context, or before ``init_app``.
+        :raises RuntimeError: before ``init_app``, or in the context of an app that this
+            cache is not set up for.
         """
-        ctx = _cv_app.get(None)
-        if ctx is None:
+        app = self._app()
+        if app is None:
             raise RuntimeError(
-                "flask-viewcache needs an application context: use `with app.app_context():`"
-                " outside requests"
+                "this Cache is not set up for any app: call cache.init_app(app), or use it"
+                " inside an application context (`with app.app_context():`)"
             )
-        found: Store | None = ctx.app.extensions.get("viewcache", {}).get(self)
+        found: Store | None = app.extensions.get("viewcache", {}).get(self)
         if found is None:
             raise RuntimeError(
                 "this Cache is not set up for the current app: call cache.init_app(app)"
