@@ -256,11 +256,11 @@ def test_view_make_cache_key_with_positional_view_arguments(app: Flask) -> None:
 
     with app.test_request_context("/pie/cherry"):
         assert cake.make_cache_key("apple") == cake.make_cache_key(flavor="apple")  # type: ignore[attr-defined]
-        assert cake.make_cache_key("apple").startswith("view//cake/apple|GET|")  # type: ignore[attr-defined]
+        assert cake.make_cache_key("apple") == "view//cake/apple"  # type: ignore[attr-defined]
 
 
 def test_delete_cached_outside_a_request_builds_a_relative_path(app: Flask) -> None:
-    app.config["SERVER_NAME"] = "localhost"
+    app.config["SERVER_NAME"] = "localhost"  # url_for outside a request needs it
     cache = Cache(app)
     counter = itertools.count()
 
@@ -272,7 +272,7 @@ def test_delete_cached_outside_a_request_builds_a_relative_path(app: Flask) -> N
     client = app.test_client()
     first = client.get("/user/bob").get_data(as_text=True)
     with app.app_context():
-        assert user.make_cache_key(name="bob") == "view//user/bob|GET|localhost"  # type: ignore[attr-defined]
+        assert user.make_cache_key(name="bob") == "view//user/bob"  # type: ignore[attr-defined]
         assert cache.delete_cached(user, name="bob")
     assert client.get("/user/bob").get_data(as_text=True) != first
 

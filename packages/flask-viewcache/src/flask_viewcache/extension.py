@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import warnings
 from collections.abc import Callable, Iterable
@@ -21,6 +23,7 @@ from .keys import FRAGMENT_PREFIX, tag_version_key
 from .memoize import Memoized, memoized_of
 from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
 from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
+from .viewkeys import is_variant
 from .views import CachedView, QueryArgs, thaw
 
 logger = logging.getLogger(__name__)
@@ -36,13 +39,14 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_IGNORE_ERRORS": False,
     "CACHE_SOURCE_CHECK": False,
     "CACHE_ENABLE_SIGNALS": False,
-    "CACHE_HASH_METHOD": None,
+    "CACHE_HASH_METHOD": hashlib.sha256,
     "CACHE_SERIALIZER": "pickle",
     "CACHE_LOCK": False,
     "CACHE_LOCK_TIMEOUT": 10.0,
     "CACHE_LOCK_WAIT": 10.0,
     "CACHE_STATUS_HEADER": False,
     "CACHE_STORE_SESSION_VIEWS": False,
+    "CACHE_VIEW_KEY_REQUEST_PARTS": False,
 }
 
 
@@ -146,6 +150,7 @@ class Cache:
             source_check=bool(merged["CACHE_SOURCE_CHECK"]),
             hash_method=hash_method,
             store_session_views=bool(merged["CACHE_STORE_SESSION_VIEWS"]),
+            view_key_request_parts=bool(merged["CACHE_VIEW_KEY_REQUEST_PARTS"]),
         )
         backend_name = merged.get("CACHE_TYPE")
         if isinstance(backend_name, str) and backend_name in _OWN_BACKENDS:
@@ -212,6 +217,23 @@ class Cache:
                 "this Cache is not set up for the current app: call cache.init_app(app)"
             )
         return found
+
+    @property
+    def hash_method(self) -> Callable[..., Any]:
+        """The hash constructor of keys (``CACHE_HASH_METHOD``) of the current app; assigning
+        it changes the keys made from then on, as in Flask-Caching."""
+        store = self.store_or_none()
+        found = None if store is None else store.settings.hash_method
+        return found or hashlib.sha256
+
+    @hash_method.setter
+    def hash_method(self, value: Callable[..., Any]) -> None:
+        if not callable(value):
+            raise CacheConfigError(
+                "CACHE_HASH_METHOD", value, "must be a hash constructor like hashlib.sha256"
+            )
+        store = self.store()
+        store.settings = dataclasses.replace(store.settings, hash_method=value)
 
     @property
     def cache(self) -> BaseCache:
@@ -450,7 +472,9 @@ def public_value(key: str, value: Any) -> Any:
     envelope. A memoized value stays in its envelope: whether it is still valid depends on
     versions stored under other keys (see the README's porting notes). The decorators of a
     ``Cache`` subclass read through its ``get`` and need the envelope itself."""
-    if type(value) not in (tuple, list) or len(value) != 4 or value[0] != MARK or value[2]:
+    if type(value) not in (tuple, list) or len(value) != 4 or value[0] != MARK:
+        return value
+    if value[2] and not all(is_variant(version) for version in value[2]):
         return value
     if reading_envelopes.get():
         return value

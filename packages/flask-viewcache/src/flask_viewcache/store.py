@@ -83,6 +83,9 @@ class Settings:
     source_check: bool = False
     hash_method: Callable[..., Any] | None = None
     store_session_views: bool = False
+    #: view keys hold the method and the host (``CACHE_VIEW_KEY_REQUEST_PARTS``); by default
+    #: they are Flask-Caching's and the entry records its variant
+    view_key_request_parts: bool = False
 
 
 @dataclass

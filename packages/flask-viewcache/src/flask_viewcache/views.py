@@ -37,6 +37,7 @@ from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
 from .keys import hexdigest, source_digest, tag_version_key
 from .signals import cache_view_hit, cache_view_miss
+from .viewkeys import query_digest, query_pairs, request_variant, source_hexdigest
 
 if TYPE_CHECKING:
     from .extension import Cache
@@ -185,6 +186,7 @@ class CachedView:
         self.lock = lock
         self.soft_timeout = soft_timeout
         self._source: str | None = None
+        self._source_text: str | None = None
         self.wrapper: Any = None
         #: ``make_key`` bound once: a view whose ``make_cache_key`` is no longer this one had
         #: it replaced by the app
@@ -236,6 +238,8 @@ class CachedView:
         host: str | None = None,
         **kwargs: Any,
     ) -> str:
+        if not store.settings.view_key_request_parts:
+            return self.flask_caching_key(store, path, query_args, kwargs)
         key_prefix = self.key_prefix
         if callable(key_prefix):
             key = key_prefix()
@@ -274,6 +278,49 @@ class CachedView:
                 self._source = source_digest(self.func, self.hash_method or settings.hash_method)
             key += "#" + self._source
         return key
+
+    def flask_caching_key(
+        self,
+        store: Store,
+        path: str | None,
+        query_args: QueryArgs | None,
+        url_kwargs: dict[str, Any],
+    ) -> str:
+        """The key as Flask-Caching 2.5 builds it (see :mod:`flask_viewcache.viewkeys`)."""
+        ctx = _cv_request.get(None)
+        req = ctx.request if ctx is not None else None
+        key_prefix = self.key_prefix
+        if callable(key_prefix):
+            key = key_prefix()
+        elif self.per_request:
+            if path is None:
+                path = (
+                    req.path
+                    if req is not None
+                    else url_for(self.func.__name__, _external=False, **url_kwargs)
+                )
+            key = key_prefix % path
+        else:
+            key = key_prefix
+        settings = store.settings
+        hash_method = self.hash_method or settings.hash_method
+        source = None
+        if self.source_check or (self.source_check is None and settings.source_check):
+            if self._source_text is None:
+                self._source_text = inspect.getsource(self.func)
+            source = self._source_text
+        if self.query_string:
+            return key + query_digest(query_pairs(req, query_args), hash_method, source)
+        return key if source is None else key + source_hexdigest(source, hash_method)
+
+    def variant(self, store: Store) -> tuple[str, ...]:
+        """What an entry of a per-path key records of its request (method, scheme, host),
+        so that a request of another variant misses; nothing when the key holds them
+        (``CACHE_VIEW_KEY_REQUEST_PARTS``) or the app makes the key itself."""
+        if not self.per_request or store.settings.view_key_request_parts:
+            return ()
+        ctx = _cv_request.get(None)
+        return (request_variant(ctx.request if ctx is not None else None),)
 
     def _key(self, store: Store, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         if self.custom_key is not None:
@@ -379,6 +426,7 @@ class CachedView:
         """``(payload or MISSING, current versions, whether this caller must refresh)``; with
         ``claim=False``, a stale entry is returned without electing this caller to refresh."""
         envelope, current = store.read(key, self.tag_keys)
+        current += self.variant(store)
         if self.forced_update is not None and self.forced_update((), args, kwargs):
             return MISSING, current, False
         if not store.valid(envelope, current):
@@ -409,11 +457,12 @@ class CachedView:
         if self.simple and self.wrapper.make_cache_key is self.default_key:
             key = self.key_for(store)
             envelope = store.reader.get(key)
-            if store.valid(envelope, ()):
+            variant = self.variant(store)
+            if store.valid(envelope, variant):
                 stats.hits += 1
                 self.after_hit(store, key, args, kwargs)
                 return thaw(envelope[1])
-            return self.miss(store, stats, key, (), args, kwargs)
+            return self.miss(store, stats, key, variant, args, kwargs)
         action, key, current, payload = self._plan(store, stats, args, kwargs)
         if action is _HIT:
             return thaw(payload)
@@ -537,21 +586,26 @@ class CachedView:
             if store is None or store.settings.source_check:
                 return call(args, kwargs)
             req = req_ctx.request
-            method = req.method
-            key = (
-                f"{key_prefix % req.path}|{'GET' if method == 'HEAD' else method}|"  # type: ignore[operator]
-                f"{(req.environ.get('HTTP_HOST') or req.host).lower()}"
-            )
+            if store.settings.view_key_request_parts:
+                method = req.method
+                key = (
+                    f"{key_prefix % req.path}|{'GET' if method == 'HEAD' else method}|"  # type: ignore[operator]
+                    f"{(req.environ.get('HTTP_HOST') or req.host).lower()}"
+                )
+                variant: tuple[str, ...] = ()
+            else:
+                key = key_prefix % req.path  # type: ignore[operator]
+                variant = (request_variant(req),)
             stats = store.stats.get(name) or store.function_stats(name)
             envelope = store.reader.get(key)
-            if store.valid(envelope, ()):
+            if store.valid(envelope, variant):
                 stats.hits += 1
                 settings = store.settings
                 if settings.status_header or settings.signals or self.hit_indication:
                     self.after_hit(store, key, args, kwargs)
                 payload = envelope[1]
                 return payload if type(payload) is str else thaw(payload)
-            return self.miss(store, stats, key, (), args, kwargs)
+            return self.miss(store, stats, key, variant, args, kwargs)
 
         return fast_wrapper
 
