@@ -3,7 +3,8 @@
 The argument mapping of a function (which parameter a value fills, its defaults) is worked
 out once, when the function is decorated: Flask-Caching runs ``inspect.signature`` several
 times on every call. Argument values are encoded by :func:`flask_cachecore.stable_repr`, so
-keys never hold memory addresses and are equal in every process.
+keys never hold memory addresses and are equal in every process (an object known only by its
+address is keyed by an identity of this process: :mod:`flask_viewcache.identity`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask_cachecore import args_token, fit_key, hash_tag, qualified_name, stable_repr
+from flask_cachecore import fit_key, hash_tag, qualified_name, stable_repr
 from flask_cachecore.keys import digest
+
+from .identity import keyed_repr
 
 #: types whose ``stable_repr`` is their ``repr``: the fast path of the hot loop
 _PLAIN_TYPES: frozenset[type] = frozenset({str, int, float, bool, type(None)})
@@ -32,6 +35,18 @@ def fast_args_token(values: tuple[Any, ...] | list[Any]) -> str:
     return "(" + ", ".join([repr(v) if type(v) in plain else stable_repr(v) for v in values]) + ")"
 
 
+def call_token(values: tuple[Any, ...] | list[Any], named: Mapping[str, Any] | None = None) -> str:
+    """The text of a memoized call's arguments: :func:`fast_args_token` (and
+    :func:`flask_cachecore.args_token` with keywords), where an object known only by its
+    address is keyed by its identity in this process (:mod:`flask_viewcache.identity`)."""
+    plain = _PLAIN_TYPES
+    text = ", ".join([repr(v) if type(v) in plain else keyed_repr(v) for v in values])
+    if not named:
+        return "(" + text + ")"
+    keywords = ", ".join(f"{name}={keyed_repr(named[name])}" for name in sorted(named))
+    return f"({text}; {keywords})"
+
+
 def hexdigest(text: str, hash_method: HashMethod | None) -> str:
     """The digest of ``text``: BLAKE2b, or Flask-Caching's ``hash_method`` when one is set."""
     if hash_method is None:
@@ -46,7 +61,7 @@ def instance_token(obj: object) -> str:
     caching_id = getattr(obj, "__caching_id__", None)
     if caching_id is not None:
         return str(caching_id())
-    return stable_repr(obj)
+    return keyed_repr(obj)
 
 
 class ArgumentBinder:
@@ -133,13 +148,11 @@ class ArgumentBinder:
                 if owner is None:
                     owner = owner_token(args[0], self.first_is_cls)
                 values = [owner, *args[1:]]
-            return fast_args_token(values)
+            return call_token(values)
         positional, named = self.canonical(args, kwargs)
         if positional and (self.first_is_self or self.first_is_cls):
             positional[0] = owner or owner_token(positional[0], self.first_is_cls)
-        if not named:
-            return fast_args_token(positional)
-        return args_token(positional, named)
+        return call_token(positional, named)
 
 
 def owner_token(owner: Any, is_class: bool) -> str:
