@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 from cachelib import BaseCache
 from flask import Flask
-from flask.globals import _cv_app
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from flask_cachecore import CacheConfigError, FailSafeCache, RedisClusterCache, make_cache
 from flask_cachecore.backends import config_number
+from flask_cachecore.compat import current_app_or_none, redis_key_prefix, redis_write_client
 
 from .calls import Timeout, timeout_seconds
 from .keys import FRAGMENT_PREFIX, tag_version_key
@@ -187,8 +187,8 @@ class Cache:
 
     def _app(self) -> Flask | None:
         """The current app, else (outside an app context) the one this cache was set up for."""
-        ctx = _cv_app.get(None)
-        return self.app if ctx is None else ctx.app
+        app = current_app_or_none()
+        return self.app if app is None else app
 
     def store_or_none(self) -> Store | None:
         """The :class:`Store` of the current app (of :attr:`app` outside an app context);
@@ -277,13 +277,13 @@ class Cache:
         """``delete_many``; Redis reclaims the memory in the background (``UNLINK``)."""
         backend = self.cache
         raw: Any = getattr(backend, "backend", backend)
-        client = getattr(raw, "_write_client", None)
-        if client is None or not hasattr(raw, "_get_prefix") or not keys:
+        client = redis_write_client(raw)
+        if client is None or not keys:
             return self.delete_many(*keys)
         # a cluster refuses one UNLINK of keys in several slots: delete them one by one there
         if isinstance(raw, RedisClusterCache):
             return self.delete_many(*keys)
-        prefix = raw._get_prefix()
+        prefix = redis_key_prefix(raw)
         full = [prefix + key for key in keys]
         call = getattr(backend, "call", None)
         if call is None:
