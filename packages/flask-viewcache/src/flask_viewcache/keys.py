@@ -199,6 +199,15 @@ def function_namespace(f: Callable[..., Any], args: Any = None) -> tuple[str, st
     return name, None
 
 
+#: start of every memoized call's key
+MEMO_PREFIX = "memo:"
+
+
+def memo_version_key(key: str) -> str:
+    """The version key of the function whose memoized call's key is ``key``."""
+    return "ver:" + key[len(MEMO_PREFIX) : key.index("}", len(MEMO_PREFIX)) + 1]
+
+
 def memo_prefix(name: str) -> str:
     """Start of every key of the memoized function ``name``; the hash tag puts the values and
     the versions of one function in one Redis Cluster slot, so a hit is one ``MGET``."""

@@ -99,7 +99,7 @@ class Store:
     """
 
     backend: BaseCache
-    local_versions: dict[str, int] | None
+    local_versions: dict[str, int | None] | None
     default_timeout: int
     settings: Settings = field(default_factory=Settings)
     key_prefix: str = ""
@@ -164,6 +164,13 @@ class Store:
         """
         if None not in current:
             return current
+        local = self.local_versions
+        if local is not None:  # a version dropped by ``drop``: made anew here
+            versions = list(current)
+            for index, version in enumerate(current):
+                if version is None:
+                    versions[index] = local[version_keys[index]] = new_version()
+            return tuple(versions)
         result = list(current)
         for index, version in enumerate(current):
             if version is not None:
@@ -264,6 +271,23 @@ class Store:
             self.backend.set(version_keys[0], new_version(), timeout=0)
         elif version_keys:
             self.backend.set_many({key: new_version() for key in version_keys}, timeout=0)
+
+    def drop(self, version_keys: Sequence[str]) -> None:
+        """Delete ``version_keys`` (Flask-Caching's ``delete_memoized_verhash``): every value
+        made under them is a miss until a new version is made by the next store."""
+        local = self.local_versions
+        if local is not None:
+            for key in version_keys:
+                local[key] = None  # missing, unlike a version never made (0)
+            return
+        self.backend.delete_many(*version_keys)
+
+    def version(self, version_key: str) -> Any:
+        """The current version under ``version_key`` (``None``: missing)."""
+        local = self.local_versions
+        if local is not None:
+            return local.get(version_key, 0)
+        return self.direct.get(version_key)
 
     def claim_refresh(self, key: str, lock_timeout: float) -> bool:
         """Whether this caller is the one that refreshes a stale ``key`` (atomic ``add``)."""

@@ -36,6 +36,7 @@ from flask_cachecore.compat import current_request_context, opened_session
 from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
 from .keys import hexdigest, source_digest, tag_version_key
+from .response import CachedResponse
 from .signals import cache_view_hit, cache_view_miss
 from .viewkeys import query_digest, query_pairs, request_variant, source_hexdigest
 
@@ -51,21 +52,6 @@ _ABORT = "__vc_abort__"
 STATUS_ATTR = "_viewcache_status"
 
 QueryArgs = str | bytes | Mapping[str, Any] | Iterable[tuple[str, Any]]
-
-
-class CachedResponse(Response):
-    """A response that a ``cached`` view returns to choose its own cache timeout.
-
-    >>> CachedResponse(Response("hi"), timeout=60).timeout
-    60
-    """
-
-    timeout: int | None = None
-
-    def __init__(self, response: Response, timeout: Timeout) -> None:
-        # take over the state of the finished response rather than rebuilding it
-        self.__dict__ = response.__dict__
-        self.timeout = timeout_seconds(timeout)
 
 
 # the actions of :meth:`CachedView._plan`
