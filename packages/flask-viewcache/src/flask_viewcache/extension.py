@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from cachelib import BaseCache
+from cachelib.serializers import BaseSerializer as CachelibSerializer
 from flask import Flask, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -160,6 +161,16 @@ class Cache:
             store_session_views=bool(merged["CACHE_STORE_SESSION_VIEWS"]),
             view_key_request_parts=bool(merged["CACHE_VIEW_KEY_REQUEST_PARTS"]),
         )
+        serializer = merged.get("CACHE_SERIALIZER")
+        if isinstance(serializer, type) and issubclass(serializer, CachelibSerializer):
+            try:
+                merged["CACHE_SERIALIZER"] = serializer()
+            except TypeError as exc:
+                raise CacheConfigError(
+                    "CACHE_SERIALIZER",
+                    serializer,
+                    f"Couldn't instantiate serializer with no arguments; pass an instance ({exc})",
+                ) from None
         backend_name = merged.get("CACHE_TYPE")
         if isinstance(backend_name, str) and backend_name in _OWN_BACKENDS:
             merged["CACHE_TYPE"] = _OWN_BACKENDS[backend_name]

@@ -27,7 +27,7 @@ from typing import Any
 from cachelib import BaseCache, NullCache
 from cachelib import SimpleCache as CachelibSimpleCache
 
-from flask_cachecore import InProcessSerializer, MemoryCache, RedisCache, RedisClusterCache
+from flask_cachecore import MemoryCache, RedisCache, RedisClusterCache
 from flask_cachecore.compat import redis_key_prefix, redis_write_client
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,9 @@ def use_in_process_serializer(backend: BaseCache, config: Mapping[str, Any]) -> 
     chose a serializer other than the default pickle."""
     raw = getattr(backend, "backend", backend)
     if isinstance(raw, MemoryCache) and config.get("CACHE_SERIALIZER") in (None, "", "pickle"):
-        raw.serializer = InProcessSerializer()
+        from .serializers import InProcessSimpleSerializer
+
+        raw.serializer = InProcessSimpleSerializer()
 
 
 def new_version() -> int:
@@ -267,9 +269,7 @@ class Store:
             for key in version_keys:
                 local[key] = new_version()
             return
-        if len(version_keys) == 1:
-            self.backend.set(version_keys[0], new_version(), timeout=0)
-        elif version_keys:
+        if version_keys:  # ``set_many`` even for one, as Flask-Caching (a subclass sees it)
             self.backend.set_many({key: new_version() for key in version_keys}, timeout=0)
 
     def drop(self, version_keys: Sequence[str]) -> None:

@@ -508,6 +508,8 @@ class CachedView:
         self, store: Store, stats: FunctionStats, key: str, args: tuple[Any, ...], kwargs: Any
     ) -> None:
         stats.misses += 1
+        if self.cache_none and store.backend is not store.direct:
+            store.backend.has(key)  # Flask-Caching asks a subclass's ``has`` on a miss here
         if store.settings.signals:
             self._signal(False, key, args, kwargs)
 
