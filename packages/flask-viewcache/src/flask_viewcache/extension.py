@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_STATUS_HEADER": False,
     "CACHE_STORE_SESSION_VIEWS": False,
     "CACHE_VIEW_KEY_REQUEST_PARTS": False,
+    "CACHE_FRAGMENT_KEY_DIGEST": False,
 }
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask_cachecore import fit_key, hash_tag, qualified_name, stable_repr
+from flask_cachecore.compat import current_app_or_none
 from flask_cachecore.keys import digest
 
 from .identity import keyed_repr
@@ -238,16 +239,33 @@ def source_digest(func: Callable[..., Any], hash_method: HashMethod | None) -> s
 FRAGMENT_PREFIX = "_template_fragment_cache_"
 
 
+#: ``CACHE_*`` key: fragment keys are always digests of their parts, so that no two fragments
+#: share one (Flask-Caching joins the parts with ``_``: ``"a", ["b"]`` and ``"a_b"`` do)
+FRAGMENT_KEY_DIGEST = "CACHE_FRAGMENT_KEY_DIGEST"
+
+
 def make_template_fragment_key(fragment_name: str, vary_on: Iterable[Any] | None = None) -> str:
     """The key of a ``{% cache %}`` fragment.
 
-    Unlike Flask-Caching's, which joins the parts with ``_`` (so ``"a", "b"`` and ``"a_b"``
-    share a key), the name and the vary values are encoded one by one with
-    :func:`~flask_cachecore.stable_repr`, so different parts always give different keys, and
-    any stable value (numbers, ``None``, tuples) can vary a fragment.
+    As in Flask-Caching, ``_template_fragment_cache_`` followed by the name and the vary
+    values joined with ``_``, when they are all strings. Values of other types (numbers,
+    ``None``, tuples: Flask-Caching refuses them) and, with ``CACHE_FRAGMENT_KEY_DIGEST``
+    set in the current app's config, every key are encoded part by part with
+    :func:`~flask_cachecore.stable_repr`, so different parts never give one key.
 
-    >>> make_template_fragment_key("a", ["b"]) != make_template_fragment_key("a_b")
+    >>> make_template_fragment_key("sidebar", ["en"])
+    '_template_fragment_cache_sidebar_en'
+    >>> make_template_fragment_key("a", [1]) != make_template_fragment_key("a", ["1"])
     True
     """
-    parts = [fragment_name, *(vary_on or ())]
+    values = list(vary_on or ())
+    if all(type(value) is str for value in values) and not _digest_keys():
+        name = f"{fragment_name}_" if values else str(fragment_name)
+        return fit_key(FRAGMENT_PREFIX + name + "_".join(values))
+    parts = [fragment_name, *values]
     return fit_key(f"{FRAGMENT_PREFIX}{fragment_name}:{digest(fast_args_token(parts))}")
+
+
+def _digest_keys() -> bool:
+    app = current_app_or_none()
+    return bool(app is not None and app.config.get(FRAGMENT_KEY_DIGEST))
