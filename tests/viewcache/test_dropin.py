@@ -171,26 +171,21 @@ def test_entries_expire_by_the_clock_a_suite_freezes_through_cachelib(monkeypatc
     assert compute() != value
 
 
-def test_entries_expire_under_freezegun() -> None:
+def _freezegun() -> Any:
     freezegun = pytest.importorskip("freezegun")
-    app = make_app()
-    cache = Cache(app)
-    runs = itertools.count()
-
-    @cache.memoize(timeout=60)
-    def compute() -> int:
-        return next(runs)
-
-    with freezegun.freeze_time("2030-01-01 12:00:00") as frozen:
-        first = compute()
-        frozen.tick(59)
-        assert compute() == first
-        frozen.tick(2)
-        assert compute() != first
+    frozen = freezegun.freeze_time("2030-01-01 12:00:00")
+    return frozen, lambda clock, seconds: clock.tick(seconds)
 
 
-def test_entries_expire_under_time_machine() -> None:
+def _time_machine() -> Any:
     time_machine = pytest.importorskip("time_machine")
+    travel = time_machine.travel(1_900_000_000, tick=False)
+    return travel, lambda clock, seconds: clock.shift(seconds)
+
+
+@pytest.mark.parametrize("freezer", [_freezegun, _time_machine], ids=["freezegun", "time-machine"])
+def test_entries_expire_under_the_time_freezers_suites_use(freezer: Any) -> None:
+    context, advance = freezer()
     app = make_app()
     cache = Cache(app)
     runs = itertools.count()
@@ -199,11 +194,11 @@ def test_entries_expire_under_time_machine() -> None:
     def compute() -> int:
         return next(runs)
 
-    with time_machine.travel(1_900_000_000, tick=False) as traveller:
+    with context as clock:
         first = compute()
-        traveller.shift(59)
+        advance(clock, 59)
         assert compute() == first
-        traveller.shift(2)
+        advance(clock, 2)
         assert compute() != first
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from cachelib import FileSystemCache as CachelibFileSystemCache
 
-from .base import BaseCache, PortedName
+from .base import BaseCache, PortedName, resolve_ignore_errors
+
 
 
 class FileSystemCache(BaseCache, CachelibFileSystemCache, metaclass=PortedName):
@@ -32,14 +32,9 @@ class FileSystemCache(BaseCache, CachelibFileSystemCache, metaclass=PortedName):
         ignore_delete_many_errors: bool = False,
         ignore_errors: bool | None = None,
     ) -> None:
-        if ignore_errors is not None:
-            warnings.warn(
-                "FileSystemCache(ignore_errors=...) is deprecated, as in Flask-Caching 2.5:"
-                " use ignore_delete_many_errors",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            ignore_delete_many_errors = ignore_errors
+        ignore_delete_many_errors = resolve_ignore_errors(
+            "FileSystemCache", ignore_delete_many_errors, ignore_errors
+        )
         CachelibFileSystemCache.__init__(
             self,
             cache_dir,
