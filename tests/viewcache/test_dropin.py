@@ -443,3 +443,33 @@ def test_get_many_clear_and_uncached() -> None:
         assert double.uncached(3) == 6  # type: ignore[attr-defined]
         assert cache.clear()
         assert cache.get_many("a", "b") == [None, None]
+
+
+def test_delete_memoized_of_a_function_that_is_not_memoized_is_harmless(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = make_app()
+    cache = Cache(app)
+
+    def plain() -> int:
+        return 1
+
+    with app.app_context():
+        cache.delete_memoized(plain)  # Flask-Caching raises nothing here either
+        with pytest.raises(ValueError, match="memoize"):
+            cache.delete_memoized(plain, 1)
+    assert "not memoized" in caplog.text
+
+
+def test_a_cached_function_with_a_constant_key_works_outside_any_context() -> None:
+    app = make_app()
+    cache = Cache(app)
+    runs = itertools.count()
+
+    @cache.cached(timeout=60, key_prefix="all_comments")
+    def comments() -> int:
+        return next(runs)
+
+    assert comments() == comments() == 0
+    with app.app_context():
+        assert cache.get("all_comments") == 0

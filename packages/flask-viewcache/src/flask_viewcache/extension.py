@@ -29,7 +29,7 @@ from .keys import (
     memo_version_key,
     tag_version_key,
 )
-from .memoize import Memoized, memoized_of
+from .memoize import Memoized, is_memoized, memoized_of
 from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
 from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
 from .viewkeys import is_variant
@@ -485,6 +485,10 @@ class Cache:
         view = getattr(f, "_viewcache_view", None)
         if isinstance(view, CachedView):
             delete_cached_as_memoized(self, view, args, kwargs)
+            return
+        if not args and not kwargs and callable(f) and not is_memoized(f):
+            # Flask-Caching resets a version nothing reads: no error, nothing deleted
+            logger.warning("delete_memoized(%r): it is not memoized, nothing is deleted", f)
             return
         memoized = memoized_of(f)
         memoized.delete(getattr(f, "__self__", None), args, kwargs)

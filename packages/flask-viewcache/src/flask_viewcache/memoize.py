@@ -316,6 +316,11 @@ class Memoized:
         return wrapper
 
 
+def is_memoized(func: Any) -> bool:
+    """Whether ``func`` is decorated with ``memoize`` (or a method bound from one)."""
+    return isinstance(getattr(func, "_viewcache_memoized", None), Memoized)
+
+
 def memoized_of(func: Any) -> Memoized:
     """The :class:`Memoized` behind a decorated function or a method bound from one."""
     if not callable(func):
