@@ -528,7 +528,8 @@ class Cache:
                 value = None if default is inspect.Parameter.empty else default
             values.append(value)
         values.extend(args[len(binder.positional) :])
-        others = {k: v for k, v in kwargs.items() if k not in binder.positional and k not in ignored}
+        named = set(binder.positional) | set(ignored)
+        others = {k: v for k, v in kwargs.items() if k not in named}
         return tuple(values), dict(sorted(others.items()))
 
     def invalidate_tags(self, *tags: str) -> None:

@@ -15,7 +15,7 @@ from flask_cachecore import InProcessSerializer
 from flask_cachecore.serializers import PickleSerializer
 
 
-class InProcessSimpleSerializer(InProcessSerializer, SimpleSerializer):  # type: ignore[misc]
+class InProcessSimpleSerializer(InProcessSerializer, SimpleSerializer):
     """flask-cachecore's :class:`~flask_cachecore.InProcessSerializer` (the default of
     ``SimpleCache``: values made of immutable builtins are kept without pickling), which is
     also a cachelib ``SimpleSerializer``, as Flask-Caching's default is."""

@@ -577,12 +577,12 @@ class CachedView:
             if store.settings.view_key_request_parts:
                 method = req.method
                 key = (
-                    f"{key_prefix % req.path}|{'GET' if method == 'HEAD' else method}|"  # type: ignore[operator]
+                    f"{key_prefix % req.path}|{'GET' if method == 'HEAD' else method}|"
                     f"{(req.environ.get('HTTP_HOST') or req.host).lower()}"
                 )
                 variant: tuple[str, ...] = ()
             else:
-                key = key_prefix % req.path  # type: ignore[operator]
+                key = key_prefix % req.path
                 variant = (request_variant(req),)
             stats = store.stats.get(name) or store.function_stats(name)
             envelope = store.reader.get(key)

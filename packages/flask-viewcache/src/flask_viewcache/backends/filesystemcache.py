@@ -11,7 +11,6 @@ from cachelib import FileSystemCache as CachelibFileSystemCache
 from .base import BaseCache, PortedName, resolve_ignore_errors
 
 
-
 class FileSystemCache(BaseCache, CachelibFileSystemCache, metaclass=PortedName):
     """cachelib's ``FileSystemCache``; what ``CACHE_TYPE = "FileSystemCache"`` builds is an
     instance of it.

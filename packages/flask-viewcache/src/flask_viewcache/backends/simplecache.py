@@ -12,7 +12,6 @@ from flask_cachecore.serializers import Serializer
 from .base import BaseCache, PortedName, resolve_ignore_errors
 
 
-
 class SimpleCache(BaseCache, MemoryCache, metaclass=PortedName):
     """flask-cachecore's :class:`~flask_cachecore.MemoryCache` (never more than ``threshold``
     entries, expiry on a monotonic clock) with the constructor of Flask-Caching's

@@ -6,6 +6,7 @@ It works only inside a uWSGI process with ``cache2`` enabled; elsewhere it raise
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,7 @@ class UWSGICache(BaseCache, CachelibUWSGICache):
         ignore_delete_many_errors: bool = False,
     ) -> None:
         try:
-            import uwsgi  # type: ignore[import-not-found]  # noqa: F401
+            importlib.import_module("uwsgi")  # only importable inside a uWSGI process
         except ImportError as exc:
             raise RuntimeError(
                 "UWSGICache works only in a uWSGI process (uwsgi could not be imported);"
