@@ -473,3 +473,12 @@ def test_a_cached_function_with_a_constant_key_works_outside_any_context() -> No
     assert comments() == comments() == 0
     with app.app_context():
         assert cache.get("all_comments") == 0
+
+
+def test_flask_cachings_module_paths_import() -> None:
+    from flask_viewcache import jinja2ext, signals, utils
+
+    assert jinja2ext.JINJA_CACHE_ATTR_NAME == "_template_fragment_cache"
+    assert utils.make_template_fragment_key("box", ["a"]) == "_template_fragment_cache_box_a"
+    assert utils.TEMPLATE_FRAGMENT_KEY_TEMPLATE % ("box", "") == "_template_fragment_cache_box"
+    assert signals.cache_memoize_hit is not None
