@@ -30,10 +30,11 @@ from .keys import (
     tag_version_key,
 )
 from .memoize import Memoized, is_memoized, memoized_of
+from .storable import MalformedEntryError, thaw
 from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
 from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
 from .viewkeys import is_variant
-from .views import CachedView, QueryArgs, thaw
+from .views import CachedView, QueryArgs
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_LOCK_WAIT": 10.0,
     "CACHE_STATUS_HEADER": False,
     "CACHE_STORE_SESSION_VIEWS": False,
+    "CACHE_MAX_BYTES": 32 * 1024 * 1024,
+    "CACHE_MAX_ENTRY_BYTES": 1024 * 1024,
     "CACHE_VIEW_KEY_REQUEST_PARTS": False,
     "CACHE_FRAGMENT_KEY_DIGEST": False,
 }
@@ -123,7 +126,10 @@ class Cache:
         - ``CACHE_STORE_SESSION_VIEWS`` (False): store a view's result even when the view read
           the session (Flask-Caching's behaviour); by default such a result is not stored.
         - ``CACHE_OPERATION_TIMEOUT`` (0.25 s), ``CACHE_FAILURE_THRESHOLD`` (5),
-          ``CACHE_RECOVERY_TIMEOUT`` (10 s), ``CACHE_FAILSAFE`` (True): failure handling.
+          ``CACHE_RECOVERY_TIMEOUT`` (0.5 s), ``CACHE_FAILSAFE`` (True): failure handling.
+        - ``CACHE_MAX_ENTRY_BYTES`` (1 MiB): a value whose serialized form is larger is not
+          stored, on every backend (0: no limit); ``CACHE_MAX_BYTES`` (32 MiB): the byte
+          budget of ``SimpleCache``, which evicts the least recently used entries to fit it.
 
         :raises RuntimeError: if this cache is already set up for ``app``.
         :raises flask_cachecore.CacheConfigError: naming the key of a bad setting.
@@ -557,9 +563,8 @@ class Cache:
 def public_value(key: str, value: Any) -> Any:
     """What Flask-Caching's ``cache.get`` gives for ``key``: the value a ``cached`` view
     returned (a stored abort is returned, not raised) or a fragment's text, taken out of its
-    envelope. A memoized value stays in its envelope: whether it is still valid depends on
-    versions stored under other keys (see the README's porting notes). The decorators of a
-    ``Cache`` subclass read through its ``get`` and need the envelope itself."""
+    envelope (a tagged view's stays in it; memoized calls: :func:`memoized_value`). The
+    decorators of a ``Cache`` subclass read through its ``get`` and need the envelope itself."""
     if type(value) not in (tuple, list) or len(value) != 4 or value[0] != MARK:
         return value
     if value[2] and not all(is_variant(version) for version in value[2]):
@@ -574,6 +579,8 @@ def public_value(key: str, value: Any) -> Any:
         return thaw(payload)
     except HTTPException as exc:
         return exc
+    except MalformedEntryError:
+        return None
 
 
 def memoized_value(store: Store, key: str, value: Any) -> Any:
