@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -31,7 +32,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from flask_cachecore import MISSING, ComputeLease, canonical_query, claim_compute, qualified_name
-from flask_cachecore.compat import current_request_context
+from flask_cachecore.compat import current_app_or_none, current_request_context
 
 from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
@@ -727,16 +728,18 @@ def key_reading_session(make: Callable[[], str]) -> tuple[str, bool]:
     return key, read
 
 
-_teardowns_watched = False
+_teardowns_watched: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _watch_teardowns() -> None:
-    """Release, at the end of every request, the leases whose response never came (an
-    error in a response handler, a request context pushed by hand): connected once."""
-    global _teardowns_watched
-    if not _teardowns_watched:
-        _teardowns_watched = True
-        request_tearing_down.connect(_release_pending, weak=False)
+    """Release, at the end of every request of the current app, the leases whose response
+    never came (an error in a response handler, a request context pushed by hand): connected
+    once per app, for that app alone, so other apps of the process (and httpcache's hit lane,
+    which steps aside for any receiver of an app's request signals) are not affected."""
+    app = current_app_or_none()
+    if app is not None and app not in _teardowns_watched:
+        _teardowns_watched.add(app)
+        request_tearing_down.connect(_release_pending, app, weak=False)
 
 
 def _release_pending(sender: Any, **extra: Any) -> None:
