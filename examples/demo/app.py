@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import Flask, Response, g, render_template, request
 
+from flask_appcache import Appcache
 from flask_cachecore import make_cache
 from flask_httpcache import Config, RequestHandler, ResponseHandler, Store, cache_for, vary
+from flask_staticbust import StaticBust
 from flask_viewcache import Cache
 
 cache = Cache()
@@ -57,6 +59,25 @@ def install_http_cache(app: Flask) -> Store:
     return store
 
 
+def install_offline(app: Flask) -> Appcache:
+    """flask-appcache: the home page works offline (manifest + service worker), other pages
+    get /offline when the network is gone, and a changed page is offered by a prompt. Not
+    finalized, so that editing a demo template shows the update prompt without a restart."""
+    app.config.setdefault("APPCACHE_FALLBACK", {"/": "/offline"})
+    app.config.setdefault("APPCACHE_NETWORK", ["/cache-stats", "/prices", "*"])
+    appcache = Appcache(app)
+
+    @app.get("/offline")
+    def offline() -> str:
+        return render_template("offline.html")
+
+    appcache.add_urls("/")
+    appcache.add_folder(
+        app.static_folder or "static"
+    )  # staticbust's versioned URLs, as url_for builds them
+    return appcache
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, root_path=str(Path(__file__).resolve().parent))
     app.config.update(
@@ -67,9 +88,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         CACHE_STATUS_HEADER=True,
         CACHE_ENABLE_SIGNALS=True,
         HTTPCACHE_TYPE="SimpleCache",
+        # A two-file static folder hashes in microseconds: no stamp file in an instance folder.
+        STATICBUST_STAMP_DIR=False,
     )
     app.config.update(config or {})
     cache.init_app(app)
+    StaticBust(app)
     http_store = install_http_cache(app)
 
     @cache.memoize(timeout=600, tags=["prices"], lock=True)
@@ -118,4 +142,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "requests_seen": app.extensions["demo_requests"]["count"],
         }
 
+    install_offline(app)
     return app

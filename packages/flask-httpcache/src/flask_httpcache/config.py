@@ -37,10 +37,10 @@ class Config:
     :param max_body_size: bodies larger than this many bytes are not stored.
     :param max_entry_bytes: a stored response larger than this (its body and fields, as
         flask-cachecore's ``approximate_size`` counts them) is not stored, in any backend;
-        counted in ``stats()["too_large"]``.
+        counted in ``stats()["too_large"]``; 0 for no limit.
     :param max_bytes: the byte budget of the in-process store that ``HTTPCache`` and
         ``easy_setup`` create (least recently used responses go first); other backends have
-        their own limits (Redis ``maxmemory``, Memcached ``-m``).
+        their own limits (Redis ``maxmemory``, Memcached ``-m``); 0 for no budget.
     :param max_query_variants: the most query strings stored per path (scheme, host and
         path); storing one more forgets the oldest, so clients cannot grow the store without
         bound by varying the query.

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -81,22 +79,22 @@ class HTTPCache:
             raise RuntimeError("flask-httpcache is already set up on this app")
         app.config.setdefault("HTTPCACHE_TYPE", "SimpleCache")
         app.config.setdefault("HTTPCACHE_MIDDLEWARE", False)
+        # read by make_cache too: the byte budget of SimpleCache, the entry limit of every
+        # backend (checked on the serialized value before it is written)
+        app.config.setdefault("HTTPCACHE_MAX_BYTES", Config.max_bytes)
+        app.config.setdefault("HTTPCACHE_MAX_ENTRY_BYTES", Config.max_entry_bytes)
         if app.config.get("HTTPCACHE_TRUSTED_HOSTS") is None:
             server_name = app.config.get("SERVER_NAME")
             trusted = app.config.get("TRUSTED_HOSTS") or ([server_name] if server_name else None)
             app.config["HTTPCACHE_TRUSTED_HOSTS"] = trusted
         config = Config.from_flask_config(app.config)
         serializer = None
-        cache_config: Mapping[str, Any] = app.config
-        if app.config["HTTPCACHE_TYPE"] in IN_PROCESS_TYPES:
-            if not app.config.get("HTTPCACHE_SERIALIZER"):
-                serializer = in_process_serializer()  # in-process: no pickling on every hit
-            bounds = {"max_bytes": config.max_bytes, "max_entry_bytes": config.max_entry_bytes}
-            options = app.config.get("HTTPCACHE_OPTIONS") or {}
-            if isinstance(options, Mapping):  # else make_cache names the bad key
-                cache_config = {**app.config, "HTTPCACHE_OPTIONS": {**bounds, **options}}
+        if app.config["HTTPCACHE_TYPE"] in IN_PROCESS_TYPES and not app.config.get(
+            "HTTPCACHE_SERIALIZER"
+        ):
+            serializer = in_process_serializer()  # in-process: no pickling on every hit
         store = Store(
-            make_cache(cache_config, prefix="HTTPCACHE_", app=app, serializer=serializer), config
+            make_cache(app.config, prefix="HTTPCACHE_", app=app, serializer=serializer), config
         )
         middleware = None
         if app.config["HTTPCACHE_MIDDLEWARE"]:

@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from cachelib import BaseCache, NullCache
 
@@ -57,8 +57,8 @@ def in_process_cache(threshold: int = 1000, config: Config | None = None) -> Mem
     return MemoryCache(
         threshold=threshold,
         serializer=in_process_serializer(),
-        max_bytes=config.max_bytes,
-        max_entry_bytes=config.max_entry_bytes,
+        max_bytes=config.max_bytes or None,
+        max_entry_bytes=config.max_entry_bytes or None,
     )
 
 
@@ -218,17 +218,15 @@ class Store:
         """The stored response selected for a request (RFC 9111 §4.1), and why if none:
         ``uri-miss`` or ``vary-miss`` (the ``fwd`` reasons of RFC 9211)."""
         index = self.cache.get(uri_key)
-        if not isinstance(index, Index) or index.vary is None:
+        if not well_formed_index(index) or index.vary is None:
             return None, "uri-miss"
         if not index.vary:
-            return (
-                (index.entry, "") if isinstance(index.entry, StoredResponse) else (None, "uri-miss")
-            )
+            return (index.entry, "") if well_formed_entry(index.entry) else (None, "uri-miss")
         values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
         entry = self.cache.get(
             self.variant_key(uri_key, index.generation, self.variant_digest(values))
         )
-        if not isinstance(entry, StoredResponse) or entry.vary_values != values:
+        if not well_formed_entry(entry) or entry.vary_values != values:
             return None, "vary-miss"
         return entry, ""
 
@@ -255,7 +253,8 @@ class Store:
         :attr:`Config.max_variants`. ``path_key``: the key of the URL without its query,
         when it has one, which keeps :attr:`Config.max_query_variants` per path. An entry
         over :attr:`Config.max_entry_bytes` is not stored."""
-        if approximate_size(entry) > self.config.max_entry_bytes:
+        limit = self.config.max_entry_bytes
+        if limit and approximate_size(entry) > limit:
             self.counters.too_large += 1
             return False
         timeout = self.entry_timeout(entry, now)
@@ -263,7 +262,7 @@ class Store:
             if path_key is not None:
                 self.admit_query_variant(path_key, uri_key, timeout)
             index = self.cache.get(uri_key)
-            if not isinstance(index, Index) or index.vary != entry.vary:
+            if not well_formed_index(index) or index.vary != entry.vary:
                 index = Index(secrets.token_hex(4), entry.vary)
             else:  # a copy: an in-process backend may hand out the stored object itself
                 index = Index(index.generation, index.vary, index.entry, list(index.variants))
@@ -307,7 +306,7 @@ class Store:
         """Delete a URL's index and every variant it lists (not just make them unreachable,
         as :meth:`invalidate` does): for bounds, where the space must come back now."""
         index = self.cache.get(uri_key)
-        if isinstance(index, Index):
+        if well_formed_index(index):
             for variant in index.variants:
                 self.cache.delete(self.variant_key(uri_key, index.generation, variant))
         self.cache.delete(uri_key)
@@ -319,7 +318,74 @@ class Store:
 
     def stats(self) -> dict[str, Any]:
         backend = self.cache.stats() if isinstance(self.cache, FailSafeCache) else {}
-        return {**backend, **vars(self.counters)}
+        ours = vars(self.counters)
+        # refused by the store's own check, or by the backend's serializer (make_cache's
+        # MAX_ENTRY_BYTES measures the serialized value)
+        too_large = ours["too_large"] + backend.get("too_large", 0)
+        return {**backend, **ours, "too_large": too_large}
+
+
+def _malformed(what: str, value: Any) -> bool:
+    logger.warning("a cached %s has the wrong shape (%s): treated as a miss", what, type(value))
+    return False
+
+
+def _strings(items: Any, allow_none: bool = False) -> bool:
+    return type(items) is tuple and all(
+        isinstance(item, str) or (allow_none and item is None) for item in items
+    )
+
+
+def well_formed_entry(entry: Any) -> TypeGuard[StoredResponse]:
+    """Whether a value read back is a :class:`StoredResponse` whose fields have the types a
+    response is made of: anything else (written by someone else, of an older layout, or
+    garbage that unpickled) is a miss and one log line, never a 500."""
+    if entry is None:
+        return False
+    if not isinstance(entry, StoredResponse):
+        return _malformed("response", entry)
+    try:
+        ok = (
+            type(entry.status) is int
+            and 100 <= entry.status <= 599
+            and type(entry.body) is bytes
+            and type(entry.headers) is list
+            and all(
+                type(h) is tuple and len(h) == 2 and isinstance(h[0], str) and isinstance(h[1], str)
+                for h in entry.headers
+            )
+            and all(
+                type(n) in (int, float)
+                for n in (entry.request_time, entry.response_time, entry.date)
+            )
+            and type(entry.age) is int
+            and type(entry.lifetime) is int
+            and type(entry.directives) is dict
+            and _strings(entry.vary)
+            and _strings(entry.vary_values, allow_none=True)
+            and (entry.upstream_status is None or isinstance(entry.upstream_status, str))
+        )
+    except AttributeError:  # a slot never set
+        ok = False
+    return ok or _malformed("response", entry)
+
+
+def well_formed_index(index: Any) -> TypeGuard[Index]:
+    """Whether a value read back is an :class:`Index` of the right field types."""
+    if index is None:
+        return False
+    if not isinstance(index, Index):
+        return _malformed("index", index)
+    try:
+        ok = (
+            isinstance(index.generation, str)
+            and (index.vary is None or _strings(index.vary))
+            and type(index.variants) is list
+            and (index.entry is None or isinstance(index.entry, StoredResponse))
+        )
+    except AttributeError:
+        ok = False
+    return ok or _malformed("index", index)
 
 
 def freshen(entry: StoredResponse, headers: Iterable[tuple[str, str]]) -> StoredResponse:
