@@ -96,7 +96,7 @@ def test_a_flood_of_distinct_pages_stays_within_the_byte_budget() -> None:
 
     client = app.test_client()
     with app.app_context():
-        backend: Any = cache.cache.backend
+        backend: Any = cache.cache  # the MemoryCache itself, as in Flask-Caching
     budget = app.config["CACHE_MAX_BYTES"]
     assert budget == 32 * 1024 * 1024
     for n in range(2_000):
