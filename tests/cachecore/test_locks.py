@@ -71,7 +71,7 @@ def test_single_flight_shares_the_exception() -> None:
 
 def test_distributed_lock_expires_when_its_holder_dies(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
-    monkeypatch.setattr("flask_cachecore.memory.monotonic", lambda: now[0])
+    monkeypatch.setattr("cachelib.simple.time", lambda: now[0])
     cache = MemoryCache()
     crashed = DistributedLock(cache, "k", timeout=5)
     assert crashed.acquire()

@@ -16,6 +16,7 @@ from typing import Any
 from cachelib import BaseCache
 from cachelib import RedisCache as _CachelibRedisCache
 
+from .compat import redis_key_prefix, redis_read_client, redis_write_client, set_redis_read_client
 from .serializers import PickleSerializer, Serializer
 
 _COMPARE_AND_DELETE = """
@@ -36,8 +37,18 @@ class RedisCache(_CachelibRedisCache):
         super().__init__(*args, **kwargs)
         self.serializer = serializer or PickleSerializer()  # type: ignore[assignment]
 
+    @property
+    def writer(self) -> Any:
+        """The ``redis`` client this cache writes through."""
+        return redis_write_client(self)
+
+    @property
+    def reader(self) -> Any:
+        """The ``redis`` client this cache reads through (a replica behind Sentinel)."""
+        return redis_read_client(self)
+
     def _full(self, key: str) -> str:
-        return f"{self._get_prefix()}{key}"
+        return f"{redis_key_prefix(self)}{key}"
 
     def _seconds(self, timeout: int | dt.timedelta | None) -> int:
         # cachelib's Redis normalisation maps 0 to -1, which hides a negative timeout
@@ -46,12 +57,10 @@ class RedisCache(_CachelibRedisCache):
     def set(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
         seconds = self._seconds(timeout)
         if seconds < 0:  # already expired
-            self._write_client.delete(self._full(key))
+            self.writer.delete(self._full(key))
             return True
         return bool(
-            self._write_client.set(
-                self._full(key), self.serializer.dumps(value), ex=seconds or None
-            )
+            self.writer.set(self._full(key), self.serializer.dumps(value), ex=seconds or None)
         )
 
     def add(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
@@ -59,7 +68,7 @@ class RedisCache(_CachelibRedisCache):
         if seconds < 0:
             return False
         return bool(
-            self._write_client.set(
+            self.writer.set(
                 self._full(key), self.serializer.dumps(value), nx=True, ex=seconds or None
             )
         )
@@ -67,21 +76,21 @@ class RedisCache(_CachelibRedisCache):
     def delete_many(self, *keys: str) -> list[Any]:
         if not keys:
             return []
-        pipe = self._write_client.pipeline(transaction=False)
+        pipe = self.writer.pipeline(transaction=False)
         for key in keys:
             pipe.delete(self._full(key))
         pipe.execute()
         return list(keys)
 
     def _scan_prefix(self) -> Iterable[Any]:
-        pattern = _glob_escape(self._get_prefix()) + "*"
-        keys: Iterable[Any] = self._read_client.scan_iter(match=pattern, count=1000)
+        pattern = _glob_escape(redis_key_prefix(self)) + "*"
+        keys: Iterable[Any] = self.reader.scan_iter(match=pattern, count=1000)
         return keys
 
     def clear(self) -> bool:
         """Delete the keys under this cache's prefix; with no prefix, ``FLUSHDB`` (as cachelib)."""
         if not self.key_prefix:
-            return bool(self._write_client.flushdb())
+            return bool(self.writer.flushdb())
         batch: list[Any] = []
         for key in self._scan_prefix():
             batch.append(key)
@@ -93,11 +102,11 @@ class RedisCache(_CachelibRedisCache):
         return True
 
     def _delete_raw(self, raw_keys: list[Any]) -> None:
-        self._write_client.delete(*raw_keys)
+        self.writer.delete(*raw_keys)
 
     def compare_and_delete(self, key: str, value: Any) -> bool:
         """Delete ``key`` only if it still holds ``value`` (one atomic Lua script)."""
-        script = self._write_client.register_script(_COMPARE_AND_DELETE)
+        script = self.writer.register_script(_COMPARE_AND_DELETE)
         return bool(script(keys=[self._full(key)], args=[self.serializer.dumps(value)]))
 
 
@@ -141,24 +150,24 @@ class RedisClusterCache(RedisCache):
     def get_many(self, *keys: str) -> list[Any]:
         if not keys:
             return []
-        raw = self._read_client.mget_nonatomic([self._full(k) for k in keys])
+        raw = self.reader.mget_nonatomic([self._full(k) for k in keys])
         return [self.serializer.loads(v) for v in raw]
 
     def clear(self) -> bool:
         if not self.key_prefix:
-            self._write_client.flushdb(target_nodes="primaries")
+            self.writer.flushdb(target_nodes="primaries")
             return True
         return super().clear()
 
     def _delete_raw(self, raw_keys: list[Any]) -> None:
-        pipe = self._write_client.pipeline(transaction=False)
+        pipe = self.writer.pipeline(transaction=False)
         for key in raw_keys:
             pipe.delete(key)
         pipe.execute()
 
     def _scan_prefix(self) -> Iterable[Any]:
-        pattern = _glob_escape(self._get_prefix()) + "*"
-        keys: Iterable[Any] = self._read_client.scan_iter(
+        pattern = _glob_escape(redis_key_prefix(self)) + "*"
+        keys: Iterable[Any] = self.reader.scan_iter(
             match=pattern, count=1000, target_nodes="primaries"
         )
         return keys
@@ -202,7 +211,7 @@ class RedisSentinelCache(RedisCache):
             key_prefix=key_prefix,
             serializer=serializer,
         )
-        self._read_client = sentinel.slave_for(master)  # type: ignore[no-untyped-call]
+        set_redis_read_client(self, sentinel.slave_for(master))  # type: ignore[no-untyped-call]
 
 
 def _glob_escape(text: str) -> str:

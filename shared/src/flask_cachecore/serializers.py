@@ -165,13 +165,47 @@ def is_immutable(value: Any) -> bool:
     return False
 
 
-class _Kept:
-    """A value that :class:`InProcessSerializer` keeps as the object it is."""
+def approximate_size(value: Any, depth: int = 0) -> int:
+    """Roughly how many bytes ``value`` holds: the length of its strings and bytes, plus a
+    small cost per item, walking containers and plain objects (dataclasses, ``__slots__``).
 
-    __slots__ = ("value",)
+    For the byte budget of an in-process cache that keeps objects unpickled; it is meant to
+    count what grows with client input (bodies, headers), not to match ``sys.getsizeof``.
+    """
+    kind = type(value)
+    if kind is bytes or kind is str or kind is bytearray:
+        return 40 + len(value)
+    if depth > 8 or value is None or kind in _IMMUTABLE_SCALARS:
+        return 16
+    depth += 1
+    if kind is tuple or kind is list or kind is frozenset or kind is set:
+        return 56 + 8 * len(value) + sum(approximate_size(item, depth) for item in value)
+    if kind is dict:
+        return 64 + sum(
+            approximate_size(k, depth) + approximate_size(v, depth) + 16 for k, v in value.items()
+        )
+    fields = getattr(value, "__dict__", None)
+    if fields is None:
+        slots = getattr(kind, "__slots__", ())
+        fields = {name: getattr(value, name, None) for name in slots}
+    return 48 + sum(approximate_size(v, depth) for v in fields.values())
+
+
+class _Kept:
+    """A value that :class:`InProcessSerializer` keeps as the object it is, with its size."""
+
+    __slots__ = ("size", "value")
 
     def __init__(self, value: Any) -> None:
         self.value = value
+        self.size = approximate_size(value)
+
+
+def stored_size(data: Any) -> int:
+    """The bytes an in-process cache counts for what a serializer's ``dumps`` returned."""
+    if type(data) is _Kept:
+        return int(data.size)
+    return len(data)
 
 
 class InProcessSerializer(PickleSerializer):

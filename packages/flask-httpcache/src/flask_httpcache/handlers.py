@@ -19,7 +19,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from cachelib import BaseCache
 from flask import Flask, current_app, g, request
-from flask.globals import request_ctx
 from flask.sessions import SessionMixin
 from flask.wrappers import Response
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
@@ -27,6 +26,7 @@ from werkzeug.http import http_date
 from werkzeug.wsgi import get_host
 
 from flask_cachecore import DistributedLock
+from flask_cachecore.compat import current_request_context, opened_session
 
 from . import rules
 from .config import Config
@@ -606,12 +606,10 @@ def session_without_touching() -> SessionMixin | None:
 
     Since Flask 3.1.3 reading ``session`` (or ``RequestContext.session``) marks the session
     accessed, which adds ``Vary: Cookie``; Flask has no public way to look without touching,
-    so this reads the context's private ``_session`` (older Flask: the plain attribute).
+    so this asks flask-cachecore's compat module, which knows where each Flask keeps it.
     """
-    ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]
-    if hasattr(ctx, "_session"):
-        return ctx._session  # type: ignore[no-any-return]
-    return getattr(ctx, "session", None)
+    ctx = current_request_context()
+    return None if ctx is None else opened_session(ctx)
 
 
 def refresh_environ(environ: dict[str, Any], keep_conditionals: bool = False) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from flask import signals as flask_signals
 from flask.sessions import SecureCookieSessionInterface
 from flask.wrappers import Request, Response
 
+from flask_cachecore.compat import has_handled_a_request
+
 from .middleware import HTTPCacheMiddleware
 from .store import Store
 
@@ -105,7 +107,7 @@ class HitLane:
         """Whether nothing but the request hook would act on this request if it were a hit."""
         if self._layout_allows is None:
             # Flask refuses new hooks once it handled a request; before that, decide nothing
-            if not getattr(self.app, "_got_first_request", False):
+            if not has_handled_a_request(self.app):
                 return False
             self._layout_allows = self.layout_allows()
         app = self.app

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from flask.wrappers import Response
 from werkzeug.datastructures import Headers
 
+from flask_cachecore.compat import header_fields, headers_from_fields
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
@@ -92,9 +94,7 @@ class CachedResponse(Response):
         response = cls.__new__(cls)
         state = response.__dict__
         state.update(_prototype_state(status))
-        headers = Headers.__new__(Headers)
-        headers._list = fields
-        state["headers"] = headers
+        state["headers"] = headers_from_fields(fields)
         state["response"] = [body]
         state["_on_close"] = []
         return response
@@ -102,7 +102,7 @@ class CachedResponse(Response):
     def wsgi_fields(self) -> list[tuple[str, str]] | None:
         """The header fields as ``get_wsgi_headers`` would give them, when it would give them
         unchanged (see :func:`written_unchanged`); else None."""
-        fields = self.headers._list
+        fields = header_fields(self.headers)
         return list(fields) if written_unchanged(self._status_code, fields) else None
 
     def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
@@ -111,9 +111,7 @@ class CachedResponse(Response):
         fields = self.wsgi_fields()
         if fields is None:
             return super().get_wsgi_headers(environ)
-        headers = Headers.__new__(Headers)
-        headers._list = fields
-        return headers
+        return headers_from_fields(fields)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         body = self.response

@@ -12,7 +12,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from werkzeug.http import parse_date, parse_etags, parse_list_header, unquote_header_value
+from werkzeug.http import parse_date, parse_list_header, unquote_header_value
+
+from flask_cachecore.compat import parse_etags
 
 #: status codes that are heuristically cacheable (RFC 9110 §15.1)
 HEURISTICALLY_CACHEABLE = frozenset({200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501})

@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from flask_cachecore.compat import redis_write_client
+
 from .store import Store
 
 
@@ -23,7 +25,7 @@ def _describe(store: Store) -> str:
 
 
 def _is_redis(raw: Any) -> bool:
-    return hasattr(raw, "_write_client")
+    return redis_write_client(raw) is not None
 
 
 def _is_memcached(raw: Any) -> bool:

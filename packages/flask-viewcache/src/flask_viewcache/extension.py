@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 
 from cachelib import BaseCache
 from flask import Flask
-from flask.globals import _cv_app
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from flask_cachecore import CacheConfigError, FailSafeCache, RedisClusterCache, make_cache
 from flask_cachecore.backends import config_number
+from flask_cachecore.compat import current_app_or_none, redis_key_prefix, redis_write_client
 
 from .calls import Timeout, timeout_seconds
 from .keys import FRAGMENT_PREFIX, tag_version_key
@@ -164,10 +164,10 @@ class Cache:
     def store_or_none(self) -> Store | None:
         """The :class:`Store` of the current app; ``None`` outside an app context or before
         ``init_app`` (decorated functions then run uncached)."""
-        ctx = _cv_app.get(None)
-        if ctx is None:
+        app = current_app_or_none()
+        if app is None:
             return None
-        states = ctx.app.extensions.get("viewcache")
+        states = app.extensions.get("viewcache")
         return None if states is None else states.get(self)
 
     def store(self) -> Store:
@@ -175,13 +175,13 @@ class Cache:
 
         :raises RuntimeError: outside an app context, or before ``init_app``.
         """
-        ctx = _cv_app.get(None)
-        if ctx is None:
+        app = current_app_or_none()
+        if app is None:
             raise RuntimeError(
                 "flask-viewcache needs an application context: use `with app.app_context():`"
                 " outside requests"
             )
-        found: Store | None = ctx.app.extensions.get("viewcache", {}).get(self)
+        found: Store | None = app.extensions.get("viewcache", {}).get(self)
         if found is None:
             raise RuntimeError(
                 "this Cache is not set up for the current app: call cache.init_app(app)"
@@ -230,13 +230,13 @@ class Cache:
         """``delete_many``; Redis reclaims the memory in the background (``UNLINK``)."""
         backend = self.cache
         raw: Any = getattr(backend, "backend", backend)
-        client = getattr(raw, "_write_client", None)
-        if client is None or not hasattr(raw, "_get_prefix") or not keys:
+        client = redis_write_client(raw)
+        if client is None or not keys:
             return self.delete_many(*keys)
         # a cluster refuses one UNLINK of keys in several slots: delete them one by one there
         if isinstance(raw, RedisClusterCache):
             return self.delete_many(*keys)
-        prefix = raw._get_prefix()
+        prefix = redis_key_prefix(raw)
         full = [prefix + key for key in keys]
         call = getattr(backend, "call", None)
         if call is None:

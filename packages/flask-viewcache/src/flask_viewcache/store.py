@@ -28,6 +28,7 @@ from cachelib import BaseCache, NullCache
 from cachelib import SimpleCache as CachelibSimpleCache
 
 from flask_cachecore import InProcessSerializer, MemoryCache, RedisCache, RedisClusterCache
+from flask_cachecore.compat import redis_key_prefix, redis_write_client
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ class Store:
         cluster splits keys of several slots into several round trips anyway)."""
         raw = getattr(self.backend, "backend", self.backend)
         if isinstance(raw, RedisCache) and not isinstance(raw, RedisClusterCache):
-            return raw._write_client
+            return redis_write_client(raw)
         return None
 
     def _store_with_new_versions(
@@ -228,12 +229,13 @@ class Store:
         seconds = raw._normalize_timeout(timeout)
         if seconds < -1:  # already expired
             return False
-        prefix = raw._get_prefix()
+        prefix = redis_key_prefix(raw)
         dumps = raw.serializer.dumps
         fresh_until = wall_clock() + soft_timeout if soft_timeout else 0
 
         def write() -> bool:
-            pipe = raw._write_client.pipeline(transaction=False)
+            client: Any = redis_write_client(raw)
+            pipe = client.pipeline(transaction=False)
             for index, version in enumerate(current):
                 if version is None:
                     pipe.set(prefix + version_keys[index], dumps(versions[index]), nx=True)

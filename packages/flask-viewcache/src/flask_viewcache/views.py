@@ -28,10 +28,10 @@ from flask import (
     request,
     url_for,
 )
-from flask.globals import _cv_request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from flask_cachecore import MISSING, canonical_query, compute_once, qualified_name
+from flask_cachecore.compat import current_request_context, opened_session
 
 from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
@@ -82,10 +82,10 @@ def session_was_read() -> bool:
     reads the private ``_session`` where it exists (the plain attribute on older Flask). A null
     session (no ``SECRET_KEY``) holds nothing of a user's and does not count.
     """
-    ctx = _cv_request.get(None)
+    ctx = current_request_context()
     if ctx is None:
         return False
-    sess = getattr(ctx, "_session", None) if hasattr(ctx, "_session") else ctx.session
+    sess = opened_session(ctx)
     if sess is None or not getattr(sess, "accessed", False):
         return False
     return not ctx.app.session_interface.is_null_session(sess)
@@ -242,7 +242,7 @@ class CachedView:
         elif self.per_request:
             # the request object itself, not the ``request`` proxy: each proxy access costs
             # about a microsecond, a large part of a hit
-            ctx = _cv_request.get(None)
+            ctx = current_request_context()
             req = ctx.request if ctx is not None else None
             if path is None:
                 path = (
@@ -529,7 +529,7 @@ class CachedView:
 
         @functools.wraps(func)
         def fast_wrapper(*args: Any, **kwargs: Any) -> Any:
-            req_ctx = _cv_request.get(None)
+            req_ctx = current_request_context()
             if req_ctx is None or fast_wrapper.make_cache_key is not default_key:  # type: ignore[attr-defined]
                 return call(args, kwargs)
             states = req_ctx.app.extensions.get("viewcache")
@@ -539,7 +539,7 @@ class CachedView:
             req = req_ctx.request
             method = req.method
             key = (
-                f"{key_prefix % req.path}|{'GET' if method == 'HEAD' else method}|"  # type: ignore[operator]
+                f"{key_prefix % req.path}|{'GET' if method == 'HEAD' else method}|"
                 f"{(req.environ.get('HTTP_HOST') or req.host).lower()}"
             )
             stats = store.stats.get(name) or store.function_stats(name)
