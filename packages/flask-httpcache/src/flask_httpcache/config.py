@@ -46,6 +46,14 @@ class Config:
     :param hit_lane: let the request handler serve a fresh hit before Flask builds a request
         context when nothing else in the app would see the request (no other hook, teardown
         or signal receiver; see :mod:`flask_httpcache.lane`); False: always through the hook.
+    :param trusted_hosts: the hosts whose requests are cached (names as in Flask's
+        ``TRUSTED_HOSTS``: ``example.com``, ``.example.com`` for it and its subdomains); a
+        request for any other host bypasses the cache. None: any valid host, up to
+        ``max_hosts``.
+    :param max_hosts: without ``trusted_hosts``, the most distinct ``Host`` values (with
+        port) one process admits into keys; requests for further hosts bypass the cache.
+    :param store_set_cookie: store responses that carry ``Set-Cookie`` (and replay the field)
+        as RFC 9111 allows; False (the default) never stores them.
     :param clock: the wall clock (seconds since the epoch); tests pass a fake one.
     :param background: runs a stale-while-revalidate refresh; tests pass a synchronous one.
     """
@@ -62,6 +70,9 @@ class Config:
     auto_etag: bool = True
     targeted_fields: tuple[str, ...] = ("CDN-Cache-Control",)
     hit_lane: bool = True
+    trusted_hosts: Collection[str] | None = None
+    max_hosts: int = 16
+    store_set_cookie: bool = False
     clock: Callable[[], float] = time.time
     background: Runner = field(default=run_in_background)
 
@@ -69,12 +80,27 @@ class Config:
         if isinstance(self.resource_exemptions, str):
             self.resource_exemptions = (self.resource_exemptions,)
         self.resource_exemptions = tuple(self.resource_exemptions)
-        for name in ("max_variants", "max_body_size", "heuristic_max_age", "stale_retention"):
+        if isinstance(self.trusted_hosts, str):
+            self.trusted_hosts = (self.trusted_hosts,)
+        if self.trusted_hosts is not None:
+            self.trusted_hosts = tuple(self.trusted_hosts)
+            if not all(isinstance(host, str) and host for host in self.trusted_hosts):
+                raise CacheConfigError(
+                    "trusted_hosts", self.trusted_hosts, "must be a list of host names"
+                )
+        for name in (
+            "max_variants",
+            "max_body_size",
+            "heuristic_max_age",
+            "stale_retention",
+            "max_hosts",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise CacheConfigError(name, value, "must be a non-negative integer")
-        if self.max_variants < 1:
-            raise CacheConfigError("max_variants", self.max_variants, "must be at least 1")
+        for name in ("max_variants", "max_hosts"):
+            if getattr(self, name) < 1:
+                raise CacheConfigError(name, getattr(self, name), "must be at least 1")
         if not 0 <= self.heuristic_fraction <= 0.1:
             raise CacheConfigError(
                 "heuristic_fraction", self.heuristic_fraction, "must be between 0 and 0.1"
@@ -100,6 +126,9 @@ class Config:
             "AUTO_ETAG": "auto_etag",
             "TARGETED_FIELDS": "targeted_fields",
             "HIT_LANE": "hit_lane",
+            "TRUSTED_HOSTS": "trusted_hosts",
+            "MAX_HOSTS": "max_hosts",
+            "STORE_SET_COOKIE": "store_set_cookie",
         }
         kwargs = {
             attribute: config[f"HTTPCACHE_{key}"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_cachecore import make_cache
 
@@ -69,6 +69,10 @@ class HTTPCache:
             raise RuntimeError("flask-httpcache is already set up on this app")
         app.config.setdefault("HTTPCACHE_TYPE", "SimpleCache")
         app.config.setdefault("HTTPCACHE_MIDDLEWARE", False)
+        if app.config.get("HTTPCACHE_TRUSTED_HOSTS") is None:
+            server_name = app.config.get("SERVER_NAME")
+            trusted = app.config.get("TRUSTED_HOSTS") or ([server_name] if server_name else None)
+            app.config["HTTPCACHE_TRUSTED_HOSTS"] = trusted
         config = Config.from_flask_config(app.config)
         serializer = None
         if app.config["HTTPCACHE_TYPE"] in IN_PROCESS_TYPES and not app.config.get(
@@ -80,8 +84,15 @@ class HTTPCache:
         )
         middleware = None
         if app.config["HTTPCACHE_MIDDLEWARE"]:
-            middleware = HTTPCacheMiddleware(app.wsgi_app, store)
-            app.wsgi_app = middleware  # type: ignore[method-assign]
+            outer = app.wsgi_app
+            if isinstance(outer, ProxyFix):
+                # inside the ProxyFix, so the middleware keys on the host and scheme the
+                # app sees (RFC 9111 §7.1)
+                middleware = HTTPCacheMiddleware(outer.app, store)
+                outer.app = middleware
+            else:
+                middleware = HTTPCacheMiddleware(outer, store)
+                app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["httpcache"] = HTTPCacheState(
             store, RequestHandler(store, app), ResponseHandler(store, app), middleware
         )
@@ -96,10 +107,9 @@ cli = AppGroup("httpcache", help="Inspect and purge the shared HTTP cache.")
 def purge_command(url: str) -> None:
     """Forget every stored response of URL (all its variants)."""
     store = state_of(current_app).store
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
+    key = store.url_key(url, current_app.config.get("APPLICATION_ROOT") or "")
+    if key is None:
         raise click.BadParameter("give an absolute URL, such as https://example.com/page")
-    key = store.uri_key(parts.scheme, parts.netloc, unquote(parts.path, "latin-1"), parts.query)
     found = store.invalidate(key)
     click.echo(f"purged {url}" if found else f"{url} was not stored")
 

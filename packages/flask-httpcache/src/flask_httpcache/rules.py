@@ -253,12 +253,50 @@ def forbids_serving_stale(directives: Mapping[str, str | None]) -> bool:
     return any(name in directives for name in ("must-revalidate", "proxy-revalidate", "s-maxage"))
 
 
-def normalize_field_value(value: str | None) -> str | None:
-    """A request field value as Vary compares it: whitespace collapsed, tokens in lower case
-    around commas (RFC 9111 §4.1). None (absent) stays distinct from "" (empty)."""
+#: request fields defined as comma-separated lists (RFC 9110 §5.6.1): their elements may be
+#: compared without the whitespace around them, and empty elements dropped
+LIST_FIELDS = frozenset(
+    {
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "if-match",
+        "if-none-match",
+        "pragma",
+        "te",
+    }
+)
+#: of those, the fields whose whole value is case-insensitive: content codings (RFC 9110
+#: §8.4.1), charsets (§8.3.2) and language ranges (RFC 4647 §2), with their ``q`` weights
+CASELESS_FIELDS = frozenset({"accept-charset", "accept-encoding", "accept-language"})
+_LIST_ELEMENT = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*"?)+')
+
+
+def normalize_field_value(name: str, value: str | None) -> str | None:
+    """A request field value as Vary compares it (RFC 9111 §4.1): normalised only as the
+    field's syntax allows. Every value loses its leading and trailing whitespace (RFC 9110
+    §5.5); a list field (:data:`LIST_FIELDS`) is compared by its non-empty elements without
+    the whitespace around them, which also joins several field lines (RFC 9110 §5.3); only
+    the fields of :data:`CASELESS_FIELDS` are compared in lower case. Any other field is
+    compared byte for byte: ``X-Api-Key: SECRETALICE`` does not match ``SecretAlice``. None
+    (absent) stays distinct from "" (empty).
+
+    >>> normalize_field_value("accept-encoding", " GZIP ,br,, ")
+    'gzip, br'
+    >>> normalize_field_value("x-api-key", " SecretAlice ")
+    'SecretAlice'
+    """
     if value is None:
         return None
-    return ",".join(" ".join(part.split()).lower() for part in value.split(","))
+    name = name.lower()
+    if name in LIST_FIELDS:
+        elements = (m.group().strip(" \t") for m in _LIST_ELEMENT.finditer(value))
+        value = ", ".join(element for element in elements if element)
+    else:
+        value = value.strip(" \t")
+    return value.lower() if name in CASELESS_FIELDS else value
 
 
 def vary_names(values: Iterable[str]) -> tuple[str, ...] | None:

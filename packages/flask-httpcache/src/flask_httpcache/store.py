@@ -33,6 +33,7 @@ from flask_cachecore.keys import digest
 
 from . import rules
 from .config import Config
+from .target import host_is_allowed, host_name, url_target
 
 logger = logging.getLogger(__name__)
 
@@ -136,14 +137,17 @@ class Store:
         self.config = config or Config()
         self.counters = StoreCounters()
         self._lock = threading.Lock()
-        self._keys: dict[tuple[str, str, str, str | bytes, str], str] = {}
+        self._keys: dict[tuple[str, str, str, str, str], str] = {}
         #: URI keys by the raw WSGI environ values they come from (see ``environ_uri_key``)
         self.environ_keys: dict[tuple[str | None, ...], str] = {}
+        #: the hosts (with port) this process admitted into keys, at most Config.max_hosts
+        self._hosts: set[str] = set()
 
     # keys -----------------------------------------------------------------------------------
 
-    def uri_key(self, scheme: str, host: str, path: str, query: str | bytes) -> str:
-        """The key of a target URI: scheme, host, path and query (RFC 9111 §4, §7.1)."""
+    def uri_key(self, scheme: str, host: str, path: str, query: str) -> str:
+        """The key of a target URI from its parts as :mod:`flask_httpcache.target` encodes
+        them (RFC 9111 §4, §7.1)."""
         memo = (scheme, host, path, query, self.config.master_salt)
         key = self._keys.get(memo)
         if key is None:
@@ -154,6 +158,28 @@ class Store:
                 self._keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
             self._keys[memo] = key
         return key
+
+    def admits_host(self, host: str) -> bool:
+        """Whether ``host`` (as :func:`~flask_httpcache.target.key_host` gives it) may enter a
+        key: one of :attr:`Config.trusted_hosts` when that is set, else one of the first
+        :attr:`Config.max_hosts` hosts this process saw (RFC 9111 §7: clients choose the
+        ``Host``, and every value would create keys of its own). The others bypass the cache.
+        """
+        trusted = self.config.trusted_hosts
+        if trusted:
+            return host_is_allowed(host_name(host), trusted)
+        if host in self._hosts:
+            return True
+        with self._lock:
+            if len(self._hosts) >= self.config.max_hosts:
+                return False
+            self._hosts.add(host)
+        return True
+
+    def url_key(self, url: str, script_root: str = "") -> str | None:
+        """The key of an absolute URL (see :func:`~flask_httpcache.target.url_target`)."""
+        target = url_target(url, script_root)
+        return None if target is None else self.uri_key(*target)
 
     def remember_environ_key(self, raw: tuple[str | None, ...], key: str) -> None:
         if len(self.environ_keys) >= KEY_MEMO_SIZE:
@@ -181,7 +207,7 @@ class Store:
             return (
                 (index.entry, "") if isinstance(index.entry, StoredResponse) else (None, "uri-miss")
             )
-        values = tuple(rules.normalize_field_value(header(name)) for name in index.vary)
+        values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
         entry = self.cache.get(
             self.variant_key(uri_key, index.generation, self.variant_digest(values))
         )
