@@ -33,6 +33,7 @@ from flask import (
     session,
 )
 from flask.wrappers import Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: configuration name -> what it installs (``vc-``: flask-viewcache, ``hc-``: flask-httpcache)
 CONFIGS = {
@@ -342,6 +343,12 @@ def add_common_routes(app: Flask, wrap: Wrappers, gate: Callable[[], None]) -> B
         gate()
         return page("header-vary-case", header_user())  # spellings of one secret
 
+    @app.get("/s/scheme/<r>")
+    @stored
+    def scheme(r: str) -> str:
+        gate()
+        return page("scheme", request.scheme)  # http and https pages of one URL differ
+
     @app.get("/s/header-novary/<r>")
     @stored
     def header_novary(r: str) -> str:
@@ -380,7 +387,7 @@ def add_common_routes(app: Flask, wrap: Wrappers, gate: Callable[[], None]) -> B
         """What this process runs, and whether its hit lane is open."""
         lane: Any = app.wsgi_app
         while lane is not None and type(lane).__name__ != "HitLane":
-            lane = getattr(lane, "wsgi_app", None)
+            lane = getattr(lane, "wsgi_app", None) or getattr(lane, "app", None)  # ProxyFix: app
         open_lane = lane is not None and lane.layout_allows()
         return jsonify(config=os.environ["LEAK_CONFIG"], pid=os.getpid(), lane=bool(open_lane))
 
@@ -397,6 +404,7 @@ def create_app() -> Flask:
     hooked = add_common_routes(app, wrappers, gate.wait)
     if run.name not in LANE_CONFIGS:  # a blueprint's hook closes the hit lane of the whole app
         app.register_blueprint(hooked)
-    gate.wsgi_app = app.wsgi_app  # outermost, after the handlers put their lane in
+    # a proxy's X-Forwarded-Proto trusted, outside the handlers (their lane and middleware)
+    gate.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=0)
     app.wsgi_app = gate  # type: ignore[method-assign]
     return app

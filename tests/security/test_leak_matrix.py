@@ -32,6 +32,7 @@ body given to a request that did not ask for it. Figures: printed at the end of 
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import re
@@ -79,6 +80,7 @@ SCENARIOS: dict[str, tuple[str, str | None, str | None]] = {
     "auth-keyed": ("auth", LIBRARY, None),
     "auth-public": ("auth", None, APP),
     "header-vary": ("header", APP, LIBRARY),
+    "scheme": ("scheme", LIBRARY, LIBRARY),  # http and https clients, through ProxyFix
     "header-novary": ("header", APP, APP),
     "header-vary-case": ("case", APP, LIBRARY),  # values that differ only in case
     "cookie-read": ("cookie", APP, APP),
@@ -101,15 +103,20 @@ class User:
     name: str | None  # None: the anonymous client
     session_cookie: str | None = None
     spelling: str | None = None  # of the case scenario's secret
+    scheme: str = "http"  # what the proxy in front says (X-Forwarded-Proto)
 
     def marker(self, source: str) -> str:
         """The name this user's pages must carry in a scenario that reads ``source``."""
         if source == "case" and self.spelling:
             return self.spelling
+        if source == "scheme":
+            return self.scheme
         return self.name or "anon"
 
     def credentials(self, source: str) -> dict[str, str]:
         """The request fields that say who this is, for a scenario that reads ``source``."""
+        if source == "scheme":
+            return {"X-Forwarded-Proto": self.scheme}
         if self.name is None or source == "conditional":
             return {}
         return {
@@ -339,7 +346,11 @@ def log_in(port: int) -> list[User]:
         session_cookie = cookie.split(";", 1)[0].removeprefix("session=")
         users.append(User(name, session_cookie, CASES[len(users)]))
     users.insert(1, User(None))  # alice, anonymous, bob, ...
-    return users
+    # half of them (alice first) through https
+    return [
+        dataclasses.replace(u, scheme="https" if i % 2 == 0 else "http")
+        for i, u in enumerate(users)
+    ]
 
 
 def summarize(config: str, player: Player, seconds: float, workers: int) -> dict[str, Any]:
