@@ -304,6 +304,13 @@ def add_common_routes(app: Flask, wrap: Wrappers, gate: Callable[[], None]) -> B
         cookie = f"token={token(header_user())}"
         return page("cookie-tuple", header_user()), 200, {"Set-Cookie": cookie}
 
+    @app.get("/s/cookie-tuple-headers/<r>")
+    @stored
+    def cookie_tuple_headers(r: str) -> tuple[str, list[tuple[str, str]]]:
+        gate()
+        cookie = f"token={token(header_user())}"
+        return page("cookie-tuple-headers", header_user()), [("Set-Cookie", cookie)]
+
     @app.get("/s/cookie-tuple-resp/<r>")
     @stored
     def cookie_tuple_resp(r: str) -> tuple[Response, int]:

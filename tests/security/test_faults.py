@@ -122,6 +122,11 @@ class Poller:
             counts[1] += 1
         return [(second, hits, total) for second, (hits, total) in sorted(seconds.items())]
 
+    def hit_ratio(self, start: float, end: float) -> float:
+        """The share of polls between ``start`` and ``end`` that were hits."""
+        window = [p for p in self.polls if start <= p.at < end]
+        return sum(is_hit(p.cache_status, self.cache) for p in window) / max(len(window), 1)
+
     def recovered_after(self, moment: float) -> float | None:
         """Seconds from ``moment`` to the first poll from which every poll was a hit for
         :data:`STEADY` seconds; None if that never happened."""
@@ -265,6 +270,7 @@ def test_demo_under_load_survives_redis_hung_killed_restarted_and_one_memcached_
     moments = dict(happened)
     redis_back = pollers[0].recovered_after(moments["redis-restart"])
     memcached_back = pollers[1].recovered_after(moments["memcached-restart"])
+    one_memcached = pollers[1].hit_ratio(moments["memcached-kill"], moments["memcached-restart"])
     polls = [p for poller in pollers for p in poller.polls]
     poll_failures = [p for p in polls if p.status == 0 or p.status >= 500]
     slowest_poll = max(p.seconds for p in polls)
@@ -281,7 +287,8 @@ def test_demo_under_load_survives_redis_hung_killed_restarted_and_one_memcached_
         f" {load['p99_latency_us'] / 1e6:.3f} s, warm-up max {warm['max_latency_us'] / 1e6:.3f}"
         f" s, slowest poll {slowest_poll:.3f} s, bound {bound:.2f} s); worker RSS growth"
         f" {max(growth.values()):+.1%} at most; caching back after the Redis restart in"
-        f" {seconds(redis_back)}, after the memcached restart in {seconds(memcached_back)}"
+        f" {seconds(redis_back)}, after the memcached restart in {seconds(memcached_back)};"
+        f" httpcache hits while one memcached was down {one_memcached:.0%}"
     )
     report(
         "faults",
@@ -294,6 +301,7 @@ def test_demo_under_load_survives_redis_hung_killed_restarted_and_one_memcached_
             "rss_kib_after": memory_after,
             "redis_recovery_s": redis_back,
             "memcached_recovery_s": memcached_back,
+            "httpcache_hit_ratio_one_memcached_down": one_memcached,
             "poll_failures": len(poll_failures),
             "slowest_poll_s": slowest_poll,
             "latency_bound_s": bound,

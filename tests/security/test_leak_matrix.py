@@ -74,6 +74,7 @@ SCENARIOS: dict[str, tuple[str, str | None, str | None]] = {
     "cookie-set": ("header", LIBRARY, LIBRARY),
     "cookie-tuple": ("header", LIBRARY, LIBRARY),
     "cookie-tuple-resp": ("header", LIBRARY, LIBRARY),
+    "cookie-tuple-headers": ("header", LIBRARY, LIBRARY),
     "cookie-after": ("header", LIBRARY, LIBRARY),
     "cookie-public": ("header", None, LIBRARY),  # Set-Cookie is never stored by default
     "auth": ("auth", APP, LIBRARY),
@@ -192,7 +193,7 @@ def judge(scenario: str, user: User, kind: str, answer: Answer) -> Outcome:
         return outcome("5xx")
     if source == "conditional":
         whole = answer.status == 200 and answer.body == BODY.encode()
-        if kind == "inm":
+        if kind.startswith("inm"):
             fine = whole or (answer.status == 304 and answer.body == b"")
         elif kind == "range":
             fine = whole or (answer.status == 206 and answer.body == BODY[:10].encode())
@@ -207,15 +208,20 @@ def judge(scenario: str, user: User, kind: str, answer: Answer) -> Outcome:
 
 
 def conditional_fields(kind: str) -> dict[str, str]:
-    return {"inm": {"If-None-Match": '"v1"'}, "range": {"Range": "bytes=0-9"}}.get(kind, {})
+    return {
+        "inm": {"If-None-Match": '"v1"'},
+        "inm-star": {"If-None-Match": "*"},
+        "range": {"Range": "bytes=0-9"},
+    }.get(kind, {})
 
 
 def kind_of(scenario: str, index: int, first_pass: bool) -> str:
-    """alice asks with If-None-Match, bob (on the first pass) with Range, the rest plainly."""
+    """alice asks with If-None-Match (``*`` first, then the ETag), bob (on the first pass)
+    with Range, the rest plainly."""
     if SCENARIOS[scenario][0] != "conditional":
         return "plain"
     if index == 0:
-        return "inm"
+        return "inm-star" if first_pass else "inm"
     return "range" if index == 1 and first_pass else "plain"
 
 
