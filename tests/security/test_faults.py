@@ -101,7 +101,9 @@ class Poller:
             status, cache_status = 0, ""
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
             try:
-                connection.request("GET", path)
+                # no Accept-Encoding, as wrk: the same variant, which wrk's load refills too
+                connection.putrequest("GET", path, skip_accept_encoding=True)
+                connection.endheaders()
                 response = connection.getresponse()
                 response.read()
                 status, cache_status = response.status, response.headers.get("Cache-Status", "")
