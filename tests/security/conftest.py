@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / ".ci" / ".run"
 _REPORTS = pytest.StashKey[dict[str, list[dict[str, Any]]]]()
 
-#: ``report(suite, entry)``: ``entry["line"]`` is printed, the whole entry goes to the JSON file
+#: ``report(suite, entry)``: ``entry["line"]`` is printed, the whole entry goes to the JSON
+#: file; the ``entry["totals"]`` (name -> number) of a suite's runs are added up and printed
 Report = Callable[[str, dict[str, Any]], None]
 
 
@@ -46,6 +47,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         path.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
         for entry in entries:
             terminalreporter.write_line(f"{suite}: {entry['line']}")
+        if len(entries) > 1 and all("totals" in entry for entry in entries):
+            totals = {k: sum(e["totals"][k] for e in entries) for k in entries[0]["totals"]}
+            figures = ", ".join(f"{name} {value}" for name, value in totals.items())
+            terminalreporter.write_line(f"{suite}: {len(entries)} runs in all: {figures}")
         terminalreporter.write_line(f"{suite}: written to {path.relative_to(REPO)}")
 
 

@@ -387,6 +387,13 @@ def summarize(config: str, player: Player, seconds: float, workers: int) -> dict
         "app_leaks": dict(app),
         "errors": dict(errors),
         "seconds": round(seconds, 1),
+        "totals": {
+            "requests": player.requests,
+            "hits": player.hits,
+            "library leaks": sum(library.values()),
+            "app-caused leaks": sum(app.values()),
+            "errors": sum(errors.values()),
+        },
     }
 
 
