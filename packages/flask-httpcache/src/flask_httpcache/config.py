@@ -35,6 +35,15 @@ class Config:
     :param cache_name: the cache's name in ``Cache-Status`` (RFC 9211).
     :param max_variants: most variants (by ``Vary``) kept per URL; the oldest is dropped.
     :param max_body_size: bodies larger than this many bytes are not stored.
+    :param max_entry_bytes: a stored response larger than this (its body and fields, as
+        flask-cachecore's ``approximate_size`` counts them) is not stored, in any backend;
+        counted in ``stats()["too_large"]``.
+    :param max_bytes: the byte budget of the in-process store that ``HTTPCache`` and
+        ``easy_setup`` create (least recently used responses go first); other backends have
+        their own limits (Redis ``maxmemory``, Memcached ``-m``).
+    :param max_query_variants: the most query strings stored per path (scheme, host and
+        path); storing one more forgets the oldest, so clients cannot grow the store without
+        bound by varying the query.
     :param heuristic_fraction: part of ``Date`` - ``Last-Modified`` used as heuristic lifetime
         (at most 0.1, RFC 9111 §4.2.2); 0 turns heuristic freshness off.
     :param heuristic_max_age: ceiling of a heuristic lifetime in seconds.
@@ -64,6 +73,9 @@ class Config:
     cache_name: str = "flask-httpcache"
     max_variants: int = 16
     max_body_size: int = 1024 * 1024
+    max_entry_bytes: int = 1024 * 1024 + 64 * 1024
+    max_bytes: int = 32 * 1024 * 1024
+    max_query_variants: int = 256
     heuristic_fraction: float = 0.1
     heuristic_max_age: int = 24 * 3600
     stale_retention: int = 3600
@@ -94,11 +106,20 @@ class Config:
             "heuristic_max_age",
             "stale_retention",
             "max_hosts",
+            "max_entry_bytes",
+            "max_bytes",
+            "max_query_variants",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise CacheConfigError(name, value, "must be a non-negative integer")
-        for name in ("max_variants", "max_hosts"):
+        for name in (
+            "max_variants",
+            "max_hosts",
+            "max_entry_bytes",
+            "max_bytes",
+            "max_query_variants",
+        ):
             if getattr(self, name) < 1:
                 raise CacheConfigError(name, getattr(self, name), "must be at least 1")
         if not 0 <= self.heuristic_fraction <= 0.1:
@@ -120,6 +141,9 @@ class Config:
             "CACHE_NAME": "cache_name",
             "MAX_VARIANTS": "max_variants",
             "MAX_BODY_SIZE": "max_body_size",
+            "MAX_ENTRY_BYTES": "max_entry_bytes",
+            "MAX_BYTES": "max_bytes",
+            "MAX_QUERY_VARIANTS": "max_query_variants",
             "HEURISTIC_FRACTION": "heuristic_fraction",
             "HEURISTIC_MAX_AGE": "heuristic_max_age",
             "STALE_RETENTION": "stale_retention",

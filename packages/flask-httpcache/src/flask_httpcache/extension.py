@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -59,8 +61,18 @@ class HTTPCache:
           ``HTTPCACHE_REQUEST_CONTROLS_CACHE`` [True], ``HTTPCACHE_CACHE_NAME``
           [flask-httpcache], ``HTTPCACHE_MAX_VARIANTS`` [16], ``HTTPCACHE_MAX_BODY_SIZE``
           [1 MiB], ``HTTPCACHE_HEURISTIC_FRACTION`` [0.1], ``HTTPCACHE_HEURISTIC_MAX_AGE``
-          [86400], ``HTTPCACHE_STALE_RETENTION`` [3600], ``HTTPCACHE_AUTO_ETAG`` [True];
+          [86400], ``HTTPCACHE_STALE_RETENTION`` [3600], ``HTTPCACHE_AUTO_ETAG`` [True],
+          ``HTTPCACHE_TARGETED_FIELDS``, ``HTTPCACHE_HIT_LANE`` [True];
+        - bounds: ``HTTPCACHE_MAX_BYTES`` [32 MiB, the in-process store],
+          ``HTTPCACHE_MAX_ENTRY_BYTES`` [1 MiB + 64 KiB], ``HTTPCACHE_MAX_QUERY_VARIANTS``
+          [256 per path], ``HTTPCACHE_MAX_HOSTS`` [16], ``HTTPCACHE_TRUSTED_HOSTS`` [Flask's
+          ``TRUSTED_HOSTS``, else ``[SERVER_NAME]``, else None: any valid host];
+        - ``HTTPCACHE_STORE_SET_COOKIE`` [False]: store responses with ``Set-Cookie``;
         - ``HTTPCACHE_MIDDLEWARE`` [False]: also wrap ``app.wsgi_app`` in the WSGI fast path.
+
+        .. versionchanged:: 0.2.0
+            Bounds in bytes, query strings and hosts; ``Set-Cookie`` responses not stored;
+            the middleware goes inside a ``ProxyFix`` that wraps the app already.
 
         :raises RuntimeError: if the app already has it.
         :raises flask_cachecore.CacheConfigError: for a bad value, naming its key.
@@ -75,12 +87,16 @@ class HTTPCache:
             app.config["HTTPCACHE_TRUSTED_HOSTS"] = trusted
         config = Config.from_flask_config(app.config)
         serializer = None
-        if app.config["HTTPCACHE_TYPE"] in IN_PROCESS_TYPES and not app.config.get(
-            "HTTPCACHE_SERIALIZER"
-        ):
-            serializer = in_process_serializer()  # in-process: no pickling on every hit
+        cache_config: Mapping[str, Any] = app.config
+        if app.config["HTTPCACHE_TYPE"] in IN_PROCESS_TYPES:
+            if not app.config.get("HTTPCACHE_SERIALIZER"):
+                serializer = in_process_serializer()  # in-process: no pickling on every hit
+            bounds = {"max_bytes": config.max_bytes, "max_entry_bytes": config.max_entry_bytes}
+            options = app.config.get("HTTPCACHE_OPTIONS") or {}
+            if isinstance(options, Mapping):  # else make_cache names the bad key
+                cache_config = {**app.config, "HTTPCACHE_OPTIONS": {**bounds, **options}}
         store = Store(
-            make_cache(app.config, prefix="HTTPCACHE_", app=app, serializer=serializer), config
+            make_cache(cache_config, prefix="HTTPCACHE_", app=app, serializer=serializer), config
         )
         middleware = None
         if app.config["HTTPCACHE_MIDDLEWARE"]:

@@ -90,6 +90,15 @@ def environ_uri_key(store: Store, environ: dict[str, Any]) -> str | None:
     return key
 
 
+def path_key_of(store: Store, environ: dict[str, Any]) -> str | None:
+    """The key of the request's URL without its query, when it has a query (for
+    :attr:`Config.max_query_variants`); None otherwise."""
+    if not environ.get("QUERY_STRING"):
+        return None
+    target = environ_target(environ)
+    return None if target is None else store.uri_key(*target[:3], "")
+
+
 def request_directives(config: Config, environ: dict[str, Any]) -> rules.Directives:
     """The request's Cache-Control directives; ``Pragma: no-cache`` only when there is no
     Cache-Control (RFC 9111 §5.4). Empty when the config ignores request directives."""
@@ -536,7 +545,7 @@ class SharedCache:
         if entry is None:
             logger.debug("not stored (%s): %s", reason, request.url)
             return False
-        return self.store.save(state.uri_key, entry, now)
+        return self.store.save(state.uri_key, entry, now, path_key_of(self.store, request.environ))
 
     def freshen_from_304(
         self, state: RequestState, entry: StoredResponse, response: Response, now: float
@@ -657,7 +666,7 @@ def snapshot(response: Response) -> Response | None:
 def _store_of(cache: BaseCache | Store | None, config: Config | None) -> Store:
     if isinstance(cache, Store):
         return cache
-    return Store(cache if cache is not None else in_process_cache(), config)
+    return Store(cache if cache is not None else in_process_cache(config=config), config)
 
 
 class _Handler:

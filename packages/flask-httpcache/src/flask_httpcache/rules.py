@@ -271,17 +271,43 @@ LIST_FIELDS = frozenset(
 #: of those, the fields whose whole value is case-insensitive: content codings (RFC 9110
 #: §8.4.1), charsets (§8.3.2) and language ranges (RFC 4647 §2), with their ``q`` weights
 CASELESS_FIELDS = frozenset({"accept-charset", "accept-encoding", "accept-language"})
-_LIST_ELEMENT = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*"?)+')
+
+
+def split_commas(value: str) -> list[str]:
+    """``value`` split at its commas outside quoted strings (RFC 9110 §5.6.1, §5.6.4).
+
+    >>> split_commas('a, "b,c" ,d')
+    ['a', ' "b,c" ', 'd']
+    """
+    if '"' not in value:
+        return value.split(",")
+    parts: list[str] = []
+    start, quoted, escaped = 0, False, False
+    for position, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif quoted:
+            if char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == ",":
+            parts.append(value[start:position])
+            start = position + 1
+    parts.append(value[start:])
+    return parts
 
 
 def normalize_field_value(name: str, value: str | None) -> str | None:
-    """A request field value as Vary compares it (RFC 9111 §4.1): normalised only as the
-    field's syntax allows. Every value loses its leading and trailing whitespace (RFC 9110
-    §5.5); a list field (:data:`LIST_FIELDS`) is compared by its non-empty elements without
-    the whitespace around them, which also joins several field lines (RFC 9110 §5.3); only
-    the fields of :data:`CASELESS_FIELDS` are compared in lower case. Any other field is
-    compared byte for byte: ``X-Api-Key: SECRETALICE`` does not match ``SecretAlice``. None
-    (absent) stays distinct from "" (empty).
+    """A request field value as Vary compares it (RFC 9111 §4.1): normalised only where the
+    change cannot alter its meaning. Every value loses the whitespace around it (RFC 9110
+    §5.5) and around its commas outside quoted strings, which is also how servers join several
+    field lines (RFC 9110 §5.3); a list field (:data:`LIST_FIELDS`) also loses its empty
+    elements (§5.6.1); only the fields of :data:`CASELESS_FIELDS` are compared in lower
+    case. Everything else is compared byte for byte: ``X-Api-Key: SECRETALICE`` does not
+    match ``SecretAlice``. None (absent) stays distinct from "" (empty).
 
     >>> normalize_field_value("accept-encoding", " GZIP ,br,, ")
     'gzip, br'
@@ -291,9 +317,11 @@ def normalize_field_value(name: str, value: str | None) -> str | None:
     if value is None:
         return None
     name = name.lower()
-    if name in LIST_FIELDS:
-        elements = (m.group().strip(" \t") for m in _LIST_ELEMENT.finditer(value))
-        value = ", ".join(element for element in elements if element)
+    if "," in value:
+        elements = [part.strip(" \t") for part in split_commas(value)]
+        if name in LIST_FIELDS:
+            elements = [element for element in elements if element]
+        value = ", ".join(elements)
     else:
         value = value.strip(" \t")
     return value.lower() if name in CASELESS_FIELDS else value

@@ -30,6 +30,7 @@ from flask_cachecore import (
     request_key,
 )
 from flask_cachecore.keys import digest
+from flask_cachecore.serializers import approximate_size
 
 from . import rules
 from .config import Config
@@ -49,9 +50,16 @@ def in_process_serializer() -> InProcessSerializer:
     return InProcessSerializer(trusted=(StoredResponse, Index))
 
 
-def in_process_cache(threshold: int = 1000) -> MemoryCache:
-    """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded."""
-    return MemoryCache(threshold=threshold, serializer=in_process_serializer())
+def in_process_cache(threshold: int = 1000, config: Config | None = None) -> MemoryCache:
+    """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded in
+    entries and in bytes (:attr:`Config.max_bytes`, :attr:`Config.max_entry_bytes`)."""
+    config = config or Config()
+    return MemoryCache(
+        threshold=threshold,
+        serializer=in_process_serializer(),
+        max_bytes=config.max_bytes,
+        max_entry_bytes=config.max_entry_bytes,
+    )
 
 
 @dataclass(slots=True)
@@ -121,6 +129,12 @@ class StoreCounters:
     misses: int = 0
     stores: int = 0
     invalidations: int = 0
+    #: responses not stored for being larger than ``Config.max_entry_bytes``
+    too_large: int = 0
+    #: URLs forgotten to keep ``Config.max_query_variants`` query strings per path
+    query_variants_dropped: int = 0
+    #: requests that bypassed the cache because their host was not admitted
+    hosts_refused: int = 0
 
 
 class Store:
@@ -167,14 +181,17 @@ class Store:
         """
         trusted = self.config.trusted_hosts
         if trusted:
-            return host_is_allowed(host_name(host), trusted)
-        if host in self._hosts:
+            admitted = host_is_allowed(host_name(host), trusted)
+        elif host in self._hosts:
             return True
-        with self._lock:
-            if len(self._hosts) >= self.config.max_hosts:
-                return False
-            self._hosts.add(host)
-        return True
+        else:
+            with self._lock:
+                admitted = len(self._hosts) < self.config.max_hosts
+                if admitted:
+                    self._hosts.add(host)
+        if not admitted:
+            self.counters.hosts_refused += 1
+        return admitted
 
     def url_key(self, url: str, script_root: str = "") -> str | None:
         """The key of an absolute URL (see :func:`~flask_httpcache.target.url_target`)."""
@@ -231,12 +248,20 @@ class Store:
         uri_key: str,
         entry: StoredResponse,
         now: float,
+        path_key: str | None = None,
     ) -> bool:
         """Store ``entry`` as the variant its ``vary_values`` select; the newest response wins
         over an older one with the same values, and the oldest variant goes beyond
-        :attr:`Config.max_variants`."""
+        :attr:`Config.max_variants`. ``path_key``: the key of the URL without its query,
+        when it has one, which keeps :attr:`Config.max_query_variants` per path. An entry
+        over :attr:`Config.max_entry_bytes` is not stored."""
+        if approximate_size(entry) > self.config.max_entry_bytes:
+            self.counters.too_large += 1
+            return False
         timeout = self.entry_timeout(entry, now)
         with self._lock:
+            if path_key is not None:
+                self.admit_query_variant(path_key, uri_key, timeout)
             index = self.cache.get(uri_key)
             if not isinstance(index, Index) or index.vary != entry.vary:
                 index = Index(secrets.token_hex(4), entry.vary)
@@ -259,6 +284,33 @@ class Store:
         if ok:
             self.counters.stores += 1
         return bool(ok)
+
+    def admit_query_variant(self, path_key: str, uri_key: str, timeout: int) -> None:
+        """Count ``uri_key`` among the URLs with a query of its path, and forget the oldest
+        beyond :attr:`Config.max_query_variants` (RFC 9111 §7: the client chooses the query).
+
+        The list lives under ``<path key>|queries`` for at least a day, or as long as the
+        entry just stored; several processes may race on it, which can let a few more URLs
+        in for a while, never without bound."""
+        family = path_key + "|queries"
+        members = self.cache.get(family)
+        members = list(members) if isinstance(members, list) else []
+        if uri_key in members:
+            return
+        members.append(uri_key)
+        while len(members) > self.config.max_query_variants:
+            self.forget(members.pop(0))
+            self.counters.query_variants_dropped += 1
+        self.cache.set(family, members, timeout=max(timeout, 24 * 3600))
+
+    def forget(self, uri_key: str) -> None:
+        """Delete a URL's index and every variant it lists (not just make them unreachable,
+        as :meth:`invalidate` does): for bounds, where the space must come back now."""
+        index = self.cache.get(uri_key)
+        if isinstance(index, Index):
+            for variant in index.variants:
+                self.cache.delete(self.variant_key(uri_key, index.generation, variant))
+        self.cache.delete(uri_key)
 
     def invalidate(self, uri_key: str) -> bool:
         """Forget every stored response of a URL (RFC 9111 §4.4)."""
