@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
+from werkzeug.datastructures import ETags
 from werkzeug.http import parse_date, parse_list_header, unquote_header_value
 
 from flask_cachecore.compat import parse_etags
@@ -341,12 +342,19 @@ def vary_names(values: Iterable[str]) -> tuple[str, ...] | None:
     return tuple(sorted(names))
 
 
+def field_etags(value: str) -> ETags:
+    """The entity tags of an ``If-Match`` / ``If-None-Match`` value, through Werkzeug's
+    parser, given the value without surrounding whitespace (RFC 9110 §5.5): Werkzeug 3.1.8's
+    ``parse_etags`` loops forever on a value that ends in a line feed."""
+    return parse_etags(value.strip())
+
+
 def etag_matches_weakly(header: str | None, etag: str | None) -> bool:
     """``If-None-Match`` uses the weak comparison (RFC 9110 §13.1.2): ``*`` matches any stored
     representation, a list matches if one tag equals ``etag`` ignoring weakness."""
     if header is None:
         return False
-    etags = parse_etags(header)
+    etags = field_etags(header)
     if etags.star_tag:
         return True
     if etag is None:
@@ -360,7 +368,7 @@ def etag_matches_strongly(header: str | None, etag: str | None) -> bool:
     """``If-Match`` uses the strong comparison (RFC 9110 §13.1.1): weak tags never match."""
     if header is None:
         return True
-    etags = parse_etags(header)
+    etags = field_etags(header)
     if etags.star_tag:
         return etag is not None
     if etag is None or etag.startswith("W/"):
