@@ -226,14 +226,6 @@ def inject(
         done.append((name, time.monotonic() - started))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "library: with Redis hung a request waits for five 0.25 s timeouts in a row (1.46 s),"
-        " and the breaker stays open 10 s after the restart; fixed on branch sec-view (the"
-        " open breaker probes every 0.5 s, a timeout opens it at once)"
-    ),
-)
 def test_demo_under_load_survives_redis_hung_killed_restarted_and_one_memcached_down(
     gunicorn: Callable[..., Any],
     own_redis: OwnRedis,

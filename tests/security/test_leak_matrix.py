@@ -406,28 +406,7 @@ def examples(player: Player, config: str, wanted: Callable[[Outcome], bool]) -> 
     )
 
 
-#: configurations that fail on this branch only because a library fix is merged elsewhere:
-#: strict, so the marker breaks (XPASS) once the fix is here; then remove it
-AWAITING_FIX = {
-    name: (
-        "library leak: issue 8 findings 1-4 and 8 (lock waiters get an unstored page; cookies"
-        " from tuples and after_this_request stored; session read in a hook; 304/206 stored;"
-        " no scheme in the view key), fixed on branch sec-view"
-    )
-    for name in CONFIGS
-    if name.startswith("vc-")
-}
-
-
-@pytest.mark.parametrize(
-    "config",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=AWAITING_FIX[name]))
-        if name in AWAITING_FIX
-        else name
-        for name in CONFIGS
-    ],
-)
+@pytest.mark.parametrize("config", list(CONFIGS))
 def test_no_user_gets_another_users_answer(
     config: str, served: Callable[[str], tuple[Any, int]], report: Callable[..., None]
 ) -> None:

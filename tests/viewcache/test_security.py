@@ -170,6 +170,46 @@ def test_lock_waiters_of_a_stored_result_get_it_without_running_the_view(
     assert len(runs) == 1
 
 
+def test_a_lock_waiter_of_another_scheme_never_gets_the_holders_answer() -> None:
+    """Flask-Caching's key has no scheme: the entry records it, and the lock is per
+    scheme too, so an https request never waits for (and is handed) an http answer."""
+    app, cache = new_app()
+    http_in, release, https_ran = threading.Event(), threading.Event(), threading.Event()
+
+    @app.get("/links")
+    @cache.cached(timeout=60, lock=True)
+    def links() -> str:
+        if request.scheme == "http":
+            http_in.set()
+            assert release.wait(10)
+        else:
+            https_ran.set()
+        return f"<a href='{request.scheme}://localhost/next'>"
+
+    bodies: dict[str, str] = {}
+
+    def get(scheme: str) -> None:
+        client = app.test_client()
+        response = client.get("/links", base_url=f"{scheme}://localhost")
+        bodies[scheme] = response.get_data(as_text=True)
+
+    http = threading.Thread(target=get, args=("http",))
+    http.start()
+    assert http_in.wait(10)
+    https = threading.Thread(target=get, args=("https",))
+    https.start()
+    # the https request runs its own view while the http one still holds its lock
+    ran_alone = https_ran.wait(10)
+    release.set()
+    http.join(20)
+    https.join(20)
+    assert ran_alone
+    assert bodies == {
+        "http": "<a href='http://localhost/next'>",
+        "https": "<a href='https://localhost/next'>",
+    }
+
+
 # -- 2. cookies, whatever the view returned --------------------------------------------------
 
 

@@ -580,8 +580,10 @@ class CachedView:
         one user's."""
         lease = None
         if (self.lock or (self.lock is None and store.settings.lock)) and not is_head():
+            # the waiters of one computation must be of its variant (method, scheme, host):
+            # a result handed over to them is never looked at again
             found, lease = claim_compute(
-                key,
+                "|".join((key, *self.variant(store))),
                 lambda: self._hit(store, key, args, kwargs, claim=False)[0],
                 lock_cache=store.backend,
                 lock_timeout=store.settings.lock_timeout,
