@@ -1,0 +1,83 @@
+"""Every ```python block of the READMEs and the docs runs as written.
+
+The blocks of one file run in order in one namespace (a later block may use what an earlier
+one defined), in a temporary directory. A block that is not meant to run alone is marked as a
+fragment: ```python fragment, or an HTML comment ``<!-- fragment -->`` on the line before the
+fence; it is skipped. Shell blocks and blocks of other languages are not run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DOCUMENTS = [
+    REPO / "README.md",
+    REPO / "shared" / "README.md",
+    *sorted((REPO / "packages").glob("*/README.md")),
+    *sorted(
+        path
+        for path in (REPO / "docs").rglob("*.md")
+        if not {"_build", "_generated"} & set(path.relative_to(REPO / "docs").parts)
+    ),
+]
+FENCE = re.compile(
+    r"^(?P<fence>```+)(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S
+)
+FRAGMENT_COMMENT = re.compile(r"<!--\s*fragment\s*-->\s*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    path: Path
+    line: int
+    source: str
+
+
+def python_blocks(path: Path) -> tuple[list[Block], int]:
+    """The runnable python blocks of ``path``, and how many were marked as fragments."""
+    text = path.read_text(encoding="utf-8")
+    blocks, fragments = [], 0
+    for fence in FENCE.finditer(text):
+        words = fence.group("info").split()
+        if not words or words[0] not in {"python", "py"}:
+            continue
+        before = text[: fence.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        if "fragment" in words[1:] or FRAGMENT_COMMENT.search(before):
+            fragments += 1
+            continue
+        line = text.count("\n", 0, fence.start("body")) + 1
+        blocks.append(Block(path, line, fence.group("body")))
+    return blocks, fragments
+
+
+def test_the_collector_finds_blocks_and_honours_fragment_marks(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```python\nx = 1\n```\n\n```python fragment\nundefined_name\n```\n\n"
+        "<!-- fragment -->\n```python\nalso_undefined\n```\n\n```\npip install x\n```\n"
+        "````python\ny = '```'\n````\n"
+    )
+    blocks, fragments = python_blocks(page)
+    assert [b.source for b in blocks] == ["x = 1\n", "y = '```'\n"]
+    assert [b.line for b in blocks] == [2, 18]
+    assert fragments == 2
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in DOCUMENTS if python_blocks(p)[0]], ids=lambda p: str(p.relative_to(REPO))
+)
+def test_python_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "doc_block"}
+    for block in python_blocks(path)[0]:
+        where = f"{path.relative_to(REPO)}:{block.line}"
+        code = compile(block.source, where, "exec")
+        try:
+            exec(code, namespace)
+        except Exception as error:
+            pytest.fail(f"the block at {where} raised {error!r}")
