@@ -14,20 +14,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DOCUMENTS = [
-    REPO / "README.md",
-    REPO / "shared" / "README.md",
-    *sorted((REPO / "packages").glob("*/README.md")),
-    *sorted(
-        path
-        for path in (REPO / "docs").rglob("*.md")
-        if not {"_build", "_generated"} & set(path.relative_to(REPO / "docs").parts)
-    ),
-]
-FENCE = re.compile(
-    r"^(?P<fence>```+)(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S
-)
+from .documents import DOCUMENTS, REPO, fenced_blocks
+
 FRAGMENT_COMMENT = re.compile(r"<!--\s*fragment\s*-->\s*$")
 
 
@@ -40,18 +28,14 @@ class Block:
 
 def python_blocks(path: Path) -> tuple[list[Block], int]:
     """The runnable python blocks of ``path``, and how many were marked as fragments."""
-    text = path.read_text(encoding="utf-8")
     blocks, fragments = [], 0
-    for fence in FENCE.finditer(text):
-        words = fence.group("info").split()
-        if not words or words[0] not in {"python", "py"}:
+    for fence in fenced_blocks(path):
+        if fence.words[:1] not in (["python"], ["py"]):
             continue
-        before = text[: fence.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        if "fragment" in words[1:] or FRAGMENT_COMMENT.search(before):
+        if "fragment" in fence.words[1:] or FRAGMENT_COMMENT.search(fence.line_before):
             fragments += 1
             continue
-        line = text.count("\n", 0, fence.start("body")) + 1
-        blocks.append(Block(path, line, fence.group("body")))
+        blocks.append(Block(path, fence.line, fence.body))
     return blocks, fragments
 
 

@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DOCUMENTS = [
-    REPO / "README.md",
-    REPO / "shared" / "README.md",
-    *sorted((REPO / "packages").glob("*/README.md")),
-    *sorted((REPO / "docs").glob("*.md")),
-]
-FENCE = re.compile(r"^```[ \t]*(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+from .documents import DOCUMENTS, REPO, fenced_blocks
+
 PIP_LINE = re.compile(r"^\s*(?:\$\s+)?pip install (.+)$", re.MULTILINE)
 LOCAL = re.compile(r"^\./(?P<path>[\w./-]+?)(?:\[(?P<extras>[\w,-]+)\])?$")
 
@@ -28,11 +22,10 @@ def install_lines() -> dict[str, list[str]]:
     """Each local install line (its arguments) -> the documents that give it."""
     found: dict[str, list[str]] = {}
     for document in DOCUMENTS:
-        text = document.read_text(encoding="utf-8")
-        for fence in FENCE.finditer(text):
-            if fence.group(1) not in {"", "shell", "sh", "bash", "console"}:
+        for fence in fenced_blocks(document):
+            if fence.words[:1] not in ([], ["shell"], ["sh"], ["bash"], ["console"]):
                 continue
-            for line in PIP_LINE.finditer(fence.group(2)):
+            for line in PIP_LINE.finditer(fence.body):
                 args = shlex.split(line.group(1), comments=True)
                 if args and all(LOCAL.match(arg) for arg in args):
                     key = " ".join(args)
