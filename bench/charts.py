@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -61,21 +62,28 @@ def draw(document: dict[str, Any], target: Path) -> None:
                 ecolor="#222222",
                 capsize=3,
             )
-        for position, value in zip(positions, values, strict=True):
+        for position, spec_bar in zip(positions, bars, strict=True):
+            value = spec_bar["value"]
             axis.annotate(
-                f" {value:.3g}", (value, position), va="center", fontsize=8, color="#222222"
+                f"  {value:,.0f}" if abs(value) >= 100 else f"  {value:.3g}",
+                (max(value, spec_bar.get("high", value)), position),
+                va="center",
+                fontsize=8,
+                color="#222222",
             )
         if "goal" in spec:
             axis.axvline(spec["goal"], color="#c44e52", linestyle="--", linewidth=1)
         positive = [v for v in values if v > 0]
         if positive and max(positive) / min(positive) > 20:
             axis.set_xscale("log")
+            axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:g}"))
         axis.set_yticks(positions, labels, fontsize=8)
         better = "lower is better" if spec["better"] == "lower" else "higher is better"
         axis.set_title(f"{spec['title']} ({spec['unit']}; {better})", fontsize=9, loc="left")
         axis.tick_params(axis="x", labelsize=8)
         axis.spines[["top", "right"]].set_visible(False)
-        axis.set_xlim(left=min(positive) / 2 if axis.get_xscale() == "log" else 0)
+        right = max([b.get("high", b["value"]) for b in bars]) * 1.25
+        axis.set_xlim(left=min(positive) / 2 if axis.get_xscale() == "log" else 0, right=right)
     figure.tight_layout()
     target.parent.mkdir(parents=True, exist_ok=True)
     # no Software/date metadata, so the same results give the same bytes
@@ -94,11 +102,13 @@ def markdown_table(spec: dict[str, Any]) -> list[str]:
 def section(document: dict[str, Any], image: Path) -> list[str]:
     machine = document["machine"]
     settings = ", ".join(f"{k}={v}" for k, v in document["settings"].items())
+    load = machine.get("load_average")
+    busy = f", load average {load} at the end" if load is not None else ""
     lines = [
         f"## {document['benchmark']}",
         "",
         f"Run of {document['date']} on {machine['cpus']} CPUs ({machine['processor']}),"
-        f" {machine['system']}, {machine['python']}: `{document['command']}` ({settings}).",
+        f" {machine['system']}, {machine['python']}{busy}: `{document['command']}` ({settings}).",
         "",
         f"![{document['benchmark']} benchmark]({image.relative_to(PAGE.parent.parent).as_posix()})",
         "",

@@ -26,8 +26,10 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 processor = line.split(":", 1)[1].strip()
                 break
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {
         "cpus": os.cpu_count(),
+        "load_average": None if load is None else round(load, 2),  # 1 min, at the end
         "processor": processor or platform.machine(),
         "system": f"{platform.system()} {platform.release()}",
         "python": f"{platform.python_implementation()} {platform.python_version()}",
