@@ -171,18 +171,24 @@ def own_redis() -> Iterator[OwnRedis]:
             server.kill()
 
 
-@pytest.fixture
-def own_memcached() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A private memcached on a free port: ``("127.0.0.1:PORT", process)``; the test may kill it."""
-    pytest.importorskip("pymemcache")
+def start_own_memcached(port: int) -> subprocess.Popen[bytes]:
+    """A private memcached listening on ``port`` (a fresh, empty one after a kill)."""
     binary = shutil.which("memcached")
     require(binary is not None, "the memcached program")
-    port = free_port()
     argv = [str(binary), "-l", "127.0.0.1", "-p", str(port), "-U", "0"]
     if os.geteuid() == 0:
         argv += ["-u", "root"]  # memcached refuses to run as root unless told whom to run as
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until_listening(process, port, "memcached")
+    return process
+
+
+@pytest.fixture
+def own_memcached() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A private memcached on a free port: ``("127.0.0.1:PORT", process)``; the test may kill it."""
+    pytest.importorskip("pymemcache")
+    port = free_port()
+    process = start_own_memcached(port)
     try:
         yield f"127.0.0.1:{port}", process
     finally:

@@ -12,6 +12,7 @@ from flask import Flask, Response, g, render_template, request
 
 from flask_cachecore import make_cache
 from flask_httpcache import Config, RequestHandler, ResponseHandler, Store, cache_for, vary
+from flask_staticbust import StaticBust
 from flask_viewcache import Cache
 
 cache = Cache()
@@ -67,9 +68,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         CACHE_STATUS_HEADER=True,
         CACHE_ENABLE_SIGNALS=True,
         HTTPCACHE_TYPE="SimpleCache",
+        # A two-file static folder hashes in microseconds: no stamp file in an instance folder.
+        STATICBUST_STAMP_DIR=False,
     )
     app.config.update(config or {})
     cache.init_app(app)
+    StaticBust(app)
     http_store = install_http_cache(app)
 
     @cache.memoize(timeout=600, tags=["prices"], lock=True)

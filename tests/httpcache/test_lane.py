@@ -254,6 +254,29 @@ def test_a_signal_receiver_sees_every_hit() -> None:
     assert contexts == ["/page", "/page"]
 
 
+def test_receivers_of_every_sender_close_the_lane_and_of_another_app_do_not() -> None:
+    app, contexts, _ = lane_app()
+    other = Flask("another")
+    client = app.test_client()
+    client.get("/page")
+    with receiving(request_finished, other):
+        assert "hit" in client.get("/page").headers["Cache-Status"]
+    assert contexts == ["/page"]  # another app's receiver left the lane open
+
+    heard: list[Any] = []
+
+    def anywhere(sender: Any, **extra: Any) -> None:
+        heard.append(sender)
+
+    request_finished.connect(anywhere)
+    try:
+        assert "hit" in client.get("/page").headers["Cache-Status"]
+    finally:
+        request_finished.disconnect(anywhere)
+    assert heard == [app]
+    assert contexts == ["/page", "/page"]  # a receiver of every sender took the hook
+
+
 Setup = Callable[[Flask, list[str]], None]
 
 

@@ -1,4 +1,4 @@
-"""flask-staticbust is a skeleton so far: it must install, import and report its own version."""
+"""flask-staticbust installs, imports and reports its own version."""
 
 from __future__ import annotations
 

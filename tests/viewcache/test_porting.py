@@ -272,7 +272,7 @@ def test_delete_cached_outside_a_request_builds_a_relative_path(app: Flask) -> N
     client = app.test_client()
     first = client.get("/user/bob").get_data(as_text=True)
     with app.app_context():
-        assert user.make_cache_key(name="bob") == "view//user/bob|GET|localhost"  # type: ignore[attr-defined]
+        assert user.make_cache_key(name="bob") == "view//user/bob|GET|http://localhost"  # type: ignore[attr-defined]
         assert cache.delete_cached(user, name="bob")
     assert client.get("/user/bob").get_data(as_text=True) != first
 

@@ -16,7 +16,7 @@ from .keys import (
     request_key,
     stable_repr,
 )
-from .locks import MISSING, DistributedLock, SingleFlight, compute_once
+from .locks import MISSING, ComputeLease, DistributedLock, SingleFlight, claim_compute, compute_once
 from .memcached import PymemcacheCache
 from .memory import MemoryCache
 from .redis_backends import RedisCache, RedisClusterCache, RedisSentinelCache
@@ -36,6 +36,7 @@ __all__ = [
     "CacheConfigError",
     "CacheKeyable",
     "CircuitBreaker",
+    "ComputeLease",
     "DistributedLock",
     "FailSafeCache",
     "InProcessSerializer",
@@ -53,6 +54,7 @@ __all__ = [
     "UnkeyableError",
     "args_token",
     "canonical_query",
+    "claim_compute",
     "compute_once",
     "fit_key",
     "function_key",

@@ -15,13 +15,14 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from cachelib import BaseCache, FileSystemCache, NullCache
+from cachelib import BaseCache, NullCache
 from cachelib.serializers import BaseSerializer as CachelibSerializer
 
 from .errors import CacheConfigError
+from .filesystem import FileSystemCache
 from .memcached import PymemcacheCache, parse_servers
 from .memory import MemoryCache
-from .serializers import Serializer, serializer_by_name
+from .serializers import Serializer, SizeLimitedSerializer, serializer_by_name
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,17 @@ def _socket_options(settings: _Settings, kwargs: dict[str, Any]) -> None:
     timeout = settings.number("OPERATION_TIMEOUT", DEFAULT_OPERATION_TIMEOUT)
     kwargs.setdefault("socket_timeout", timeout or None)
     kwargs.setdefault("socket_connect_timeout", timeout or None)
+    # redis-py 6+ retries a timed-out command (10 times with backoff in redis-py 8): a hung
+    # server then holds a request for seconds instead of one operation timeout. The circuit
+    # breaker is the retry policy here: one try, then a miss.
+    kwargs.setdefault("retry", _no_retry())
+
+
+def _no_retry() -> Any:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Retry(NoBackoff(), 0)
 
 
 def _null(s: _Settings, args: list[Any], kwargs: dict[str, Any], ser: Serializer) -> BaseCache:
@@ -87,8 +99,15 @@ def _null(s: _Settings, args: list[Any], kwargs: dict[str, Any], ser: Serializer
 def _simple(s: _Settings, args: list[Any], kwargs: dict[str, Any], ser: Serializer) -> BaseCache:
     kwargs.setdefault("threshold", int(s.number("THRESHOLD", 500, minimum=1)))
     kwargs.setdefault("ignore_errors", bool(s.get("IGNORE_ERRORS", False)))
+    kwargs.setdefault("max_bytes", _byte_bound(s, "MAX_BYTES"))
+    kwargs.setdefault("max_entry_bytes", _byte_bound(s, "MAX_ENTRY_BYTES"))
     kwargs["serializer"] = ser
     return MemoryCache(*args, **kwargs)
+
+
+def _byte_bound(s: _Settings, name: str) -> int | None:
+    """A byte bound: ``None`` (and 0) for none."""
+    return int(s.number(name, 0)) or None
 
 
 def _filesystem(
@@ -104,7 +123,7 @@ def _filesystem(
             raise s.fail("FILE_HASH_METHOD", "must be a hash constructor like hashlib.sha256")
         kwargs.setdefault("hash_method", file_hash)  # names the files; cachelib's default: sha256
     cache = FileSystemCache(*(args or [directory]), **kwargs)
-    cache.serializer = ser  # type: ignore[assignment]
+    cache.serializer = ser
     return cache
 
 
@@ -127,6 +146,7 @@ def _redis(s: _Settings, args: list[Any], kwargs: dict[str, Any], ser: Serialize
                 url,
                 socket_timeout=kwargs.pop("socket_timeout"),
                 socket_connect_timeout=kwargs.pop("socket_connect_timeout"),
+                retry=kwargs.pop("retry"),
                 **({"db": s.get("REDIS_DB")} if s.get("REDIS_DB") is not None else {}),
             )
         except (ValueError, TypeError) as exc:
@@ -303,7 +323,9 @@ def make_backend(
     ``*{prefix}ARGS, **{prefix}OPTIONS``.
 
     Common keys: ``DEFAULT_TIMEOUT`` (300), ``KEY_PREFIX``, ``ARGS``, ``OPTIONS``,
-    ``SERIALIZER`` and ``OPERATION_TIMEOUT`` (0.25 s: the socket timeout of network backends).
+    ``SERIALIZER``, ``OPERATION_TIMEOUT`` (0.25 s: the socket timeout of network backends) and
+    ``MAX_ENTRY_BYTES`` (none: a value whose serialized form is larger is not stored, on every
+    backend); ``SimpleCache`` also reads ``MAX_BYTES`` (none: its byte budget).
     """
     settings = _Settings(config, prefix)
     name = settings.get("TYPE") or "NullCache"
@@ -325,6 +347,9 @@ def make_backend(
     factory = BACKENDS.get(name)
     if factory is _null and settings.get("SERIALIZER") not in _DEFAULT_SERIALIZER:
         _give_serializer(settings, NullCache(), ser)
+    entry_limit = _byte_bound(settings, "MAX_ENTRY_BYTES")
+    if entry_limit and factory is not _simple:  # MemoryCache measures its entries itself
+        ser = SizeLimitedSerializer(ser, entry_limit)
     if factory is not None:
         try:
             return factory(settings, args, kwargs, ser)

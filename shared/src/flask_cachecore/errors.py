@@ -18,3 +18,14 @@ class UnkeyableError(TypeError):
     Raised for objects whose only representation is a memory address. Give the class a
     ``__cache_key__(self)`` method returning something stable (an id, a tuple of fields).
     """
+
+
+class EntryTooLargeError(ValueError):
+    """A value's serialized form is over the per-entry limit (``*_MAX_ENTRY_BYTES``): it is
+    not stored. :class:`~flask_cachecore.FailSafeCache` counts it (``too_large``) and gives a
+    failed write, without counting it against the backend's health."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(f"a value of {size} bytes is over the limit of {limit} bytes per entry")

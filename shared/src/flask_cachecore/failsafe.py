@@ -2,9 +2,12 @@
 
 A cache is an optimisation. Behind :class:`FailSafeCache` a backend that is down, hung or
 answering garbage costs a miss, never an exception: reads give ``None`` (a miss), writes give
-``False``. After ``failure_threshold`` failures in a row the breaker opens and the backend is
-skipped for ``recovery_timeout`` seconds; then one call probes it. One log line says when the
-breaker opens and one when the backend has recovered, instead of a traceback per request.
+``False``. After ``failure_threshold`` failures in a row, or at once after a timeout (a hung
+server would make every caller wait for it), the breaker opens and the backend is skipped;
+every ``recovery_timeout`` seconds (0.5 by default) one caller at a time probes it with its own
+call, under the usual operation timeout, so caching resumes within a fraction of a second of
+the backend's return. One log line says when the breaker opens and one when the backend has
+recovered, instead of a traceback per request.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typing import Any, TypeVar
 
 from cachelib import BaseCache
 
+from .errors import EntryTooLargeError
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -35,20 +40,32 @@ class CacheCounters:
     skipped: int = 0
     timeouts: int = 0
     opened: int = 0
+    #: values not stored because they were over the per-entry limit (not failures)
+    too_large: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
 
 
+#: seconds an open breaker skips the backend before one caller probes it again
+DEFAULT_RECOVERY_TIMEOUT = 0.5
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` says the backend did not answer in time (the builtin ``TimeoutError``,
+    ``socket.timeout``, or a driver's own, such as ``redis.exceptions.TimeoutError``)."""
+    return isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__
+
+
 class CircuitBreaker:
-    """Closed → (``failure_threshold`` failures in a row) → open for ``recovery_timeout`` s →
-    one probe call → closed on success, open again on failure."""
+    """Closed → (``failure_threshold`` failures in a row, or one timeout) → open for
+    ``recovery_timeout`` s → one probe call → closed on success, open again on failure."""
 
     def __init__(
         self,
         name: str,
         failure_threshold: int = 5,
-        recovery_timeout: float = 10.0,
+        recovery_timeout: float = DEFAULT_RECOVERY_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if failure_threshold < 1:
@@ -92,15 +109,16 @@ class CircuitBreaker:
             self.open_until = 0.0
             self._probing = False
 
-    def record_failure(self, exc: BaseException) -> bool:
-        """Count a failure; True when this failure opened the breaker."""
+    def record_failure(self, exc: BaseException, at_once: bool = False) -> bool:
+        """Count a failure; True when this failure opened the breaker. ``at_once``: open it
+        whatever the count (a timeout)."""
         with self._lock:
             self.failures += 1
             was_open = bool(self.open_until)
-            if was_open or self.failures >= self.failure_threshold:
+            if was_open or at_once or self.failures >= self.failure_threshold:
                 self.open_until = self.clock() + self.recovery_timeout
                 self._probing = False
-            if was_open or self.failures < self.failure_threshold:
+            if was_open or not (at_once or self.failures >= self.failure_threshold):
                 return False
         logger.warning(
             "cache backend %s failed %d times in a row (last: %s: %s); skipping it for %gs",
@@ -120,8 +138,10 @@ class FailSafeCache(BaseCache):
     :param operation_timeout: if set, each call runs in a small worker pool and is abandoned
         after this many seconds. Network backends made by :func:`make_backend` get a socket
         timeout instead, which costs nothing per call; use this for backends without one.
-    :param failure_threshold: failures in a row that open the breaker.
-    :param recovery_timeout: seconds the backend is skipped once the breaker is open.
+    :param failure_threshold: failures in a row that open the breaker (one timeout opens it
+        at once).
+    :param recovery_timeout: seconds the backend is skipped once the breaker is open, and
+        between two probes while it stays open.
     """
 
     def __init__(
@@ -131,7 +151,7 @@ class FailSafeCache(BaseCache):
         name: str | None = None,
         operation_timeout: float | None = None,
         failure_threshold: int = 5,
-        recovery_timeout: float = 10.0,
+        recovery_timeout: float = DEFAULT_RECOVERY_TIMEOUT,
     ) -> None:
         super().__init__(getattr(backend, "default_timeout", 300))
         self.backend = backend
@@ -150,7 +170,7 @@ class FailSafeCache(BaseCache):
         cls, backend: BaseCache, config: Mapping[str, Any], prefix: str = "CACHE_"
     ) -> FailSafeCache:
         """Wrap ``backend`` with ``{prefix}FAILURE_THRESHOLD`` (5) and
-        ``{prefix}RECOVERY_TIMEOUT`` (10 s) from ``config``."""
+        ``{prefix}RECOVERY_TIMEOUT`` (0.5 s) from ``config``."""
         from .backends import config_number
 
         return cls(
@@ -158,7 +178,9 @@ class FailSafeCache(BaseCache):
             failure_threshold=int(
                 config_number(config, prefix + "FAILURE_THRESHOLD", 5, minimum=1)
             ),
-            recovery_timeout=config_number(config, prefix + "RECOVERY_TIMEOUT", 10.0),
+            recovery_timeout=config_number(
+                config, prefix + "RECOVERY_TIMEOUT", DEFAULT_RECOVERY_TIMEOUT
+            ),
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -191,13 +213,19 @@ class FailSafeCache(BaseCache):
 
     def _failed(self, exc: Exception, fallback: T) -> T:
         """Count and log a failed call (the breaker may open); ``fallback`` stands for its
-        result."""
+        result. A value over the per-entry limit is counted apart: the backend is fine."""
         counters = self.counters
+        if isinstance(exc, EntryTooLargeError):
+            counters.too_large += 1
+            logger.debug("cache backend %s: %s", self.name, exc)
+            return fallback
         counters.errors += 1
-        if isinstance(exc, FutureTimeout):
+        timed_out = is_timeout(exc)
+        if timed_out:
             counters.timeouts += 1
-            exc = TimeoutError(f"no answer within {self.operation_timeout}s")
-        if self.breaker.record_failure(exc):
+            if isinstance(exc, FutureTimeout):
+                exc = TimeoutError(f"no answer within {self.operation_timeout}s")
+        if self.breaker.record_failure(exc, at_once=timed_out):
             counters.opened += 1
         else:
             logger.debug("cache backend %s failed: %r", self.name, exc)

@@ -9,7 +9,8 @@ guards stop that:
   (``SET NX EX`` on Redis, ``add`` on memcached) with a timeout, so a crashed holder cannot
   block the key for longer than that.
 
-:func:`compute_once` combines both for the usual "look up, else compute once and store".
+:func:`claim_compute` combines both for the usual "look up, else compute once and store",
+and :func:`compute_once` wraps it for a caller whose result may go to every waiter.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class _Flight(Generic[T]):
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.value: T | None = None
+        self.value: Any = MISSING
         self.error: BaseException | None = None
 
 
@@ -52,30 +53,47 @@ class SingleFlight(Generic[T]):
         self._flights: dict[str, _Flight[T]] = {}
         self._lock = threading.Lock()
 
+    def join(self, key: str) -> tuple[_Flight[T], bool]:
+        """The flight of ``key`` and whether this caller leads it (it then must :meth:`land`
+        it, whatever happens)."""
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is not None:
+                return flight, False
+            flight = self._flights[key] = _Flight()
+            return flight, True
+
+    def land(
+        self, key: str, flight: _Flight[T], value: Any = MISSING, error: BaseException | None = None
+    ) -> None:
+        """End the flight of ``key``: its waiters wake up and get ``value`` or ``error``
+        (:data:`MISSING` and no error: nothing is handed over)."""
+        flight.value = value
+        flight.error = error
+        with self._lock:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+        flight.done.set()
+
     def run(self, key: str, compute: Callable[[], T], wait_timeout: float | None = None) -> T:
         """``compute()`` once for all concurrent callers of ``key``; they all get its result
         (or its exception). A waiter that waited ``wait_timeout`` seconds computes by itself."""
-        with self._lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if flight is None:
-                flight = self._flights[key] = _Flight()
+        flight, leader = self.join(key)
         if not leader:
-            if not flight.done.wait(wait_timeout):
-                return compute()
-            if flight.error is not None:
-                raise flight.error
-            return flight.value  # type: ignore[return-value]
+            if not flight.done.wait(wait_timeout) or flight.value is MISSING:
+                return compute() if flight.error is None else _raise(flight.error)
+            return flight.value  # type: ignore[no-any-return]
         try:
-            flight.value = compute()
-            return flight.value
+            value = compute()
         except BaseException as exc:
-            flight.error = exc
+            self.land(key, flight, error=exc)
             raise
-        finally:
-            with self._lock:
-                self._flights.pop(key, None)
-            flight.done.set()
+        self.land(key, flight, value)
+        return value
+
+
+def _raise(error: BaseException) -> Any:
+    raise error
 
 
 def compare_and_delete(cache: BaseCache, key: str, value: Any) -> bool:
@@ -163,6 +181,112 @@ def _unavailable(cache: BaseCache) -> bool:
     return breaker is not None and breaker.state != "closed"
 
 
+class ComputeLease:
+    """The right to compute the value of one key, held by one caller until :meth:`release`.
+
+    While it is held, the other callers of the key in this process wait, and those of other
+    processes poll the cache. A lease that :func:`claim_compute` hands to a caller that is to
+    compute alone (its wait timed out, or the leader had nothing to hand over) holds nothing.
+    """
+
+    __slots__ = ("flight", "key", "lock")
+
+    def __init__(self, key: str, flight: _Flight[Any] | None) -> None:
+        self.key = key
+        self.flight = flight
+        self.lock: DistributedLock | None = None
+
+    def release(self, value: Any = MISSING, error: BaseException | None = None) -> None:
+        """Give the key up. The waiters of this process get ``value`` (or ``error``) if one
+        is given; with neither, they look the key up again and, if the cache has nothing,
+        each computes by itself (the result was not stored: for all one knows it belongs to
+        one caller only). Releasing twice does nothing."""
+        lock, self.lock = self.lock, None
+        if lock is not None:
+            lock.release()
+        flight, self.flight = self.flight, None
+        if flight is not None:
+            _process_flights.land(self.key, flight, value, error)
+
+
+def claim_compute(
+    key: str,
+    lookup: Callable[[], Any],
+    *,
+    lock_cache: BaseCache | None = None,
+    lock_timeout: float = 10.0,
+    wait_timeout: float = 10.0,
+    poll_interval: float = 0.01,
+) -> tuple[Any, ComputeLease | None]:
+    """``(value, None)`` when there is a value to use: what ``lookup()`` finds (it returns
+    :data:`MISSING` for nothing), or what the caller that computed it handed over; else
+    ``(MISSING, lease)``: this caller computes, stores, and then must ``lease.release()``.
+
+    Inside a process, one caller per key computes while the others wait for its release.
+    Across processes, that caller first takes a :class:`DistributedLock` on ``lock_cache``; a
+    process that finds the lock taken polls ``lookup`` until the value appears, the lock goes
+    away (it then tries again) or ``wait_timeout`` passes (it then computes by itself: a slow
+    holder costs duplicate work, never a hung request).
+    """
+    flight, leader = _process_flights.join(key)
+    if not leader:
+        if not flight.done.wait(wait_timeout + lock_timeout):
+            return MISSING, ComputeLease(key, None)
+        if flight.error is not None:
+            raise flight.error
+        if flight.value is not MISSING:
+            return flight.value, None
+        found = lookup()
+        return (found, None) if found is not MISSING else (MISSING, ComputeLease(key, None))
+    lease = ComputeLease(key, flight)
+    try:
+        found = lookup()
+        if found is MISSING and lock_cache is not None and not _unavailable(lock_cache):
+            found = _take_lock(lease, lookup, lock_cache, lock_timeout, wait_timeout, poll_interval)
+    except BaseException as exc:
+        lease.release(error=exc)
+        raise
+    if found is not MISSING:
+        lease.release(found)
+        return found, None
+    return MISSING, lease
+
+
+def _take_lock(
+    lease: ComputeLease,
+    lookup: Callable[[], Any],
+    lock_cache: BaseCache,
+    lock_timeout: float,
+    wait_timeout: float,
+    poll_interval: float,
+) -> Any:
+    """What ``lookup`` finds while the distributed lock is taken by someone else, or
+    :data:`MISSING` once ``lease`` holds the lock (or it is given up on)."""
+    lock = DistributedLock(lock_cache, lease.key, timeout=lock_timeout, poll_interval=poll_interval)
+    deadline = time.monotonic() + wait_timeout
+    unheld = 0
+    while True:
+        if lock.acquire():
+            found = lookup()  # filled while we waited for the lock?
+            if found is not MISSING:
+                lock.release()
+                return found
+            lease.lock = lock
+            return MISSING
+        found = lookup()
+        if found is not MISSING:
+            return found
+        # The lock could not be taken, yet nobody holds it: the backend is failing. Twice in
+        # a row rules out a holder that released just between the two calls.
+        unheld = 0 if lock.locked() else unheld + 1
+        if unheld >= 2 or _unavailable(lock_cache):
+            return MISSING
+        if time.monotonic() >= deadline:
+            logger.info("gave up waiting for the lock on %s; computing it here", lease.key)
+            return MISSING
+        time.sleep(poll_interval)
+
+
 def compute_once(
     key: str,
     lookup: Callable[[], Any],
@@ -176,42 +300,24 @@ def compute_once(
     """Return what ``lookup()`` finds, else ``compute()`` it once across processes and threads.
 
     ``lookup`` returns :data:`MISSING` when the cache has nothing; ``compute`` must store what it
-    returns, so that waiters find it. Inside a process, callers share one flight. Across
-    processes, the flight's leader takes a :class:`DistributedLock` on ``lock_cache``; a process
-    that finds the lock taken polls ``lookup`` until the value appears, the lock goes away (it
-    then tries again) or ``wait_timeout`` passes (it then computes by itself: a slow holder
-    costs duplicate work, never a hung request).
+    returns, so that waiters in other processes find it. The waiters of this process get what
+    it returned (or raised), stored or not: use :func:`claim_compute` where a result that is
+    not stored must not reach anyone else.
     """
-
-    def leader() -> Any:
-        found = lookup()
-        if found is not MISSING:
-            return found
-        if lock_cache is None:
-            return compute()
-        if _unavailable(lock_cache):
-            return compute()
-        lock = DistributedLock(lock_cache, key, timeout=lock_timeout, poll_interval=poll_interval)
-        deadline = time.monotonic() + wait_timeout
-        unheld = 0
-        while True:
-            if lock.acquire():
-                try:
-                    found = lookup()  # filled while we waited for the lock?
-                    return compute() if found is MISSING else found
-                finally:
-                    lock.release()
-            found = lookup()
-            if found is not MISSING:
-                return found
-            # The lock could not be taken, yet nobody holds it: the backend is failing. Twice in
-            # a row rules out a holder that released just between the two calls.
-            unheld = 0 if lock.locked() else unheld + 1
-            if unheld >= 2 or _unavailable(lock_cache):
-                return compute()
-            if time.monotonic() >= deadline:
-                logger.info("gave up waiting for the lock on %s; computing it here", key)
-                return compute()
-            time.sleep(poll_interval)
-
-    return _process_flights.run(key, leader, wait_timeout=wait_timeout + lock_timeout)  # type: ignore[no-any-return]
+    found, lease = claim_compute(
+        key,
+        lookup,
+        lock_cache=lock_cache,
+        lock_timeout=lock_timeout,
+        wait_timeout=wait_timeout,
+        poll_interval=poll_interval,
+    )
+    if lease is None:
+        return found  # type: ignore[no-any-return]
+    try:
+        value = compute()
+    except BaseException as exc:
+        lease.release(error=exc)
+        raise
+    lease.release(value)
+    return value

@@ -66,6 +66,8 @@ class PymemcacheCache(BaseCache):
     :param key_prefix: put before every key (then the whole key is fitted to 250 bytes).
     :param timeout: seconds for one socket operation; ``connect_timeout`` likewise.
     :param serializer: how values become bytes; pickle by default.
+    :param dead_timeout: seconds a server that failed is left out (its keys go to the others)
+        before it is tried again; short, so that a restarted server is used within a second.
 
     Writes wait for the server's answer (no ``noreply``), so a failed write is reported.
     ``clear()`` flushes every server: never use it on a server shared with other apps.
@@ -79,7 +81,7 @@ class PymemcacheCache(BaseCache):
         timeout: float | None = 0.25,
         connect_timeout: float | None = 0.25,
         serializer: Serializer | None = None,
-        dead_timeout: float = 10,
+        dead_timeout: float = 0.5,
         **client_options: Any,
     ) -> None:
         super().__init__(default_timeout)

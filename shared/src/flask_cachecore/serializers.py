@@ -18,6 +18,8 @@ import pickle
 from collections.abc import Iterable
 from typing import IO, Any
 
+from .errors import EntryTooLargeError
+
 logger = logging.getLogger(__name__)
 
 _PICKLED = b"!"
@@ -150,6 +152,39 @@ class SignedPickleSerializer(Serializer):
             "a cached value failed signature verification: treated as a miss, not unpickled"
         )
         return None
+
+
+class SizeLimitedSerializer(Serializer):
+    """Another serializer (ours or cachelib's) that refuses values whose serialized form is
+    over ``max_bytes``, before any byte reaches the backend.
+
+    This is the per-entry limit of every network and file backend: they all serialize
+    through their ``serializer``. :class:`~flask_cachecore.FailSafeCache` turns the refusal
+    into a failed write counted in ``too_large`` (never a breaker failure).
+
+    >>> limited = SizeLimitedSerializer(PickleSerializer(), max_bytes=64)
+    >>> limited.loads(limited.dumps("small"))
+    'small'
+    >>> limited.dumps("x" * 100)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    flask_cachecore.errors.EntryTooLargeError: a value of 116 bytes is over the limit of 64 ...
+    """
+
+    def __init__(self, inner: Any, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
+        self.inner = inner
+        self.max_bytes = max_bytes
+        self.name = getattr(inner, "name", type(inner).__name__)
+
+    def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
+        data: bytes = self.inner.dumps(value)
+        if len(data) > self.max_bytes:
+            raise EntryTooLargeError(len(data), self.max_bytes)
+        return data
+
+    def loads(self, data: bytes | None) -> Any:
+        return self.inner.loads(data)
 
 
 _IMMUTABLE_SCALARS: frozenset[type] = frozenset({str, bytes, int, float, bool, complex, type(None)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,7 +23,20 @@ KNOWN_DIRECTIVES = frozenset(
 
 
 def _after_view(change: Callable[[Response], None]) -> Callable[[F], F]:
+    """A decorator that makes the view's result a response and applies ``change`` to it; an
+    ``async def`` view stays a coroutine function, so Flask still awaits it."""
+
     def decorator(view: F) -> F:
+        if inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Response:
+                response = make_response(await view(*args, **kwargs))
+                change(response)
+                return response
+
+            return async_wrapper  # type: ignore[return-value]
+
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             response = make_response(view(*args, **kwargs))

@@ -48,7 +48,8 @@ _PIPELINE = (
     "ensure_sync",
     "handle_user_exception",
 )
-#: Flask's signals of a request's life; a receiver of any turns the lane off while connected
+#: Flask's signals of a request's life; a receiver of any, for this app or for every sender,
+#: turns the lane off while connected
 _SIGNALS = (
     flask_signals.request_started,
     flask_signals.request_finished,
@@ -123,7 +124,8 @@ class HitLane:
         ):
             return False
         for signal in _SIGNALS:
-            if signal.receivers:
+            # Flask sends them with the app as sender: receivers for other apps don't count
+            if signal.has_receivers_for(app):
                 return False
         # a session cookie may be refreshed on every request (SESSION_REFRESH_EACH_REQUEST)
         return "HTTP_COOKIE" not in environ or not app.secret_key

@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from cachelib import BaseCache, NullCache
 
@@ -175,17 +175,15 @@ class Store:
         """The stored response selected for a request (RFC 9111 §4.1), and why if none:
         ``uri-miss`` or ``vary-miss`` (the ``fwd`` reasons of RFC 9211)."""
         index = self.cache.get(uri_key)
-        if not isinstance(index, Index) or index.vary is None:
+        if not well_formed_index(index) or index.vary is None:
             return None, "uri-miss"
         if not index.vary:
-            return (
-                (index.entry, "") if isinstance(index.entry, StoredResponse) else (None, "uri-miss")
-            )
+            return (index.entry, "") if well_formed_entry(index.entry) else (None, "uri-miss")
         values = tuple(rules.normalize_field_value(header(name)) for name in index.vary)
         entry = self.cache.get(
             self.variant_key(uri_key, index.generation, self.variant_digest(values))
         )
-        if not isinstance(entry, StoredResponse) or entry.vary_values != values:
+        if not well_formed_entry(entry) or entry.vary_values != values:
             return None, "vary-miss"
         return entry, ""
 
@@ -212,7 +210,7 @@ class Store:
         timeout = self.entry_timeout(entry, now)
         with self._lock:
             index = self.cache.get(uri_key)
-            if not isinstance(index, Index) or index.vary != entry.vary:
+            if not well_formed_index(index) or index.vary != entry.vary:
                 index = Index(secrets.token_hex(4), entry.vary)
             else:  # a copy: an in-process backend may hand out the stored object itself
                 index = Index(index.generation, index.vary, index.entry, list(index.variants))
@@ -242,6 +240,69 @@ class Store:
     def stats(self) -> dict[str, Any]:
         backend = self.cache.stats() if isinstance(self.cache, FailSafeCache) else {}
         return {**backend, **vars(self.counters)}
+
+
+def _malformed(what: str, value: Any) -> bool:
+    logger.warning("a cached %s has the wrong shape (%s): treated as a miss", what, type(value))
+    return False
+
+
+def _strings(items: Any, allow_none: bool = False) -> bool:
+    return type(items) is tuple and all(
+        isinstance(item, str) or (allow_none and item is None) for item in items
+    )
+
+
+def well_formed_entry(entry: Any) -> TypeGuard[StoredResponse]:
+    """Whether a value read back is a :class:`StoredResponse` whose fields have the types a
+    response is made of: anything else (written by someone else, of an older layout, or
+    garbage that unpickled) is a miss and one log line, never a 500."""
+    if entry is None:
+        return False
+    if not isinstance(entry, StoredResponse):
+        return _malformed("response", entry)
+    try:
+        ok = (
+            type(entry.status) is int
+            and 100 <= entry.status <= 599
+            and type(entry.body) is bytes
+            and type(entry.headers) is list
+            and all(
+                type(h) is tuple and len(h) == 2 and isinstance(h[0], str) and isinstance(h[1], str)
+                for h in entry.headers
+            )
+            and all(
+                type(n) in (int, float)
+                for n in (entry.request_time, entry.response_time, entry.date)
+            )
+            and type(entry.age) is int
+            and type(entry.lifetime) is int
+            and type(entry.directives) is dict
+            and _strings(entry.vary)
+            and _strings(entry.vary_values, allow_none=True)
+            and (entry.upstream_status is None or isinstance(entry.upstream_status, str))
+        )
+    except AttributeError:  # a slot never set
+        ok = False
+    return ok or _malformed("response", entry)
+
+
+def well_formed_index(index: Any) -> TypeGuard[Index]:
+    """Whether a value read back is an :class:`Index` of the right field types."""
+    if index is None:
+        return False
+    if not isinstance(index, Index):
+        return _malformed("index", index)
+    try:
+        ok = (
+            isinstance(index.generation, str)
+            and (index.vary is None or _strings(index.vary))
+            and type(index.variants) is list
+            and (index.entry is None or isinstance(index.entry, StoredResponse))
+        )
+    except AttributeError:
+        ok = False
+    return ok or _malformed("index", index)
 
 
 def freshen(entry: StoredResponse, headers: Iterable[tuple[str, str]]) -> StoredResponse:

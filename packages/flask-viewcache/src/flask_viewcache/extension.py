@@ -19,9 +19,10 @@ from flask_cachecore.compat import current_app_or_none, redis_key_prefix, redis_
 from .calls import Timeout, timeout_seconds
 from .keys import FRAGMENT_PREFIX, tag_version_key
 from .memoize import Memoized, memoized_of
+from .storable import MalformedEntryError, thaw
 from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
 from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
-from .views import CachedView, QueryArgs, thaw
+from .views import CachedView, QueryArgs
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_LOCK_WAIT": 10.0,
     "CACHE_STATUS_HEADER": False,
     "CACHE_STORE_SESSION_VIEWS": False,
+    "CACHE_MAX_BYTES": 32 * 1024 * 1024,
+    "CACHE_MAX_ENTRY_BYTES": 1024 * 1024,
 }
 
 
@@ -94,7 +97,10 @@ class Cache:
         - ``CACHE_STORE_SESSION_VIEWS`` (False): store a view's result even when the view read
           the session (Flask-Caching's behaviour); by default such a result is not stored.
         - ``CACHE_OPERATION_TIMEOUT`` (0.25 s), ``CACHE_FAILURE_THRESHOLD`` (5),
-          ``CACHE_RECOVERY_TIMEOUT`` (10 s), ``CACHE_FAILSAFE`` (True): failure handling.
+          ``CACHE_RECOVERY_TIMEOUT`` (0.5 s), ``CACHE_FAILSAFE`` (True): failure handling.
+        - ``CACHE_MAX_ENTRY_BYTES`` (1 MiB): a value whose serialized form is larger is not
+          stored, on every backend (0: no limit); ``CACHE_MAX_BYTES`` (32 MiB): the byte
+          budget of ``SimpleCache``, which evicts the least recently used entries to fit it.
 
         :raises RuntimeError: if this cache is already set up for ``app``.
         :raises flask_cachecore.CacheConfigError: naming the key of a bad setting.
@@ -437,6 +443,8 @@ def public_value(key: str, value: Any) -> Any:
         return thaw(payload)
     except HTTPException as exc:
         return exc
+    except MalformedEntryError:
+        return None
 
 
 def _plain_timeout(timeout: Timeout) -> int | None:

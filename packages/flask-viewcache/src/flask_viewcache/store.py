@@ -21,13 +21,21 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from cachelib import BaseCache, NullCache
 from cachelib import SimpleCache as CachelibSimpleCache
 
-from flask_cachecore import InProcessSerializer, MemoryCache, RedisCache, RedisClusterCache
+from flask_cachecore import (
+    DistributedLock,
+    InProcessSerializer,
+    MemoryCache,
+    RedisCache,
+    RedisClusterCache,
+)
 from flask_cachecore.compat import redis_key_prefix, redis_write_client
 
 logger = logging.getLogger(__name__)
@@ -139,14 +147,23 @@ class Store:
 
     @staticmethod
     def valid(envelope: Any, current: tuple[Any, ...]) -> bool:
-        """Whether ``envelope`` is ours and was made under the ``current`` versions."""
-        return (
+        """Whether ``envelope`` is ours, well formed, and was made under the ``current``
+        versions. Anything else under the key is a miss; what is not even shaped like an
+        envelope (junk written by someone else, a truncated value) is also logged, once."""
+        if (
             type(envelope) in (tuple, list)
             and len(envelope) == 4
             and envelope[0] == MARK
-            and None not in current
-            and tuple(envelope[2]) == current
-        )
+            and type(envelope[2]) in (tuple, list)
+            and type(envelope[3]) in (int, float)
+        ):
+            return None not in current and tuple(envelope[2]) == current
+        if envelope is not None:
+            logger.warning(
+                "a cached value is not a flask-viewcache entry (%s): treated as a miss",
+                type(envelope).__name__,
+            )
+        return False
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -263,10 +280,28 @@ class Store:
             self.backend.set_many({key: new_version() for key in version_keys}, timeout=0)
 
     def claim_refresh(self, key: str, lock_timeout: float) -> bool:
-        """Whether this caller is the one that refreshes a stale ``key`` (atomic ``add``)."""
-        return bool(
-            self.backend.add("refresh:" + key, 1, timeout=max(1, int(lock_timeout + 0.999)))
-        )
+        """Whether this caller is the one that refreshes a stale ``key``: it takes a
+        :class:`~flask_cachecore.DistributedLock` (atomic ``add`` of a token of its own), so
+        that :meth:`release_refresh` gives up this caller's claim and never another's."""
+        claim = DistributedLock(self.backend, "refresh:" + key, timeout=lock_timeout)
+        if not claim.acquire():
+            return False
+        # the claim is kept in the context of this call (a thread, or an async task), where
+        # ``release_refresh`` runs; the mapping is replaced, never changed, so a task started
+        # from this context cannot release it
+        _refresh_claims.set({**_refresh_claims.get(), (id(self), key): claim})
+        return True
 
     def release_refresh(self, key: str) -> None:
-        self.backend.delete("refresh:" + key)
+        claims = _refresh_claims.get()
+        claim = claims.get((id(self), key))
+        if claim is None:
+            return
+        _refresh_claims.set({k: v for k, v in claims.items() if k != (id(self), key)})
+        claim.release()
+
+
+#: the refresh claims this context holds, by ``(id of the store, key)``
+_refresh_claims: ContextVar[Mapping[tuple[int, str], DistributedLock]] = ContextVar(
+    "viewcache_refresh_claims", default=MappingProxyType({})
+)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -26,17 +26,28 @@ from flask import (
     g,
     has_request_context,
     request,
+    request_tearing_down,
     url_for,
 )
-from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.exceptions import HTTPException
 
-from flask_cachecore import MISSING, canonical_query, compute_once, qualified_name
-from flask_cachecore.compat import current_request_context, opened_session
+from flask_cachecore import MISSING, ComputeLease, canonical_query, claim_compute, qualified_name
+from flask_cachecore.compat import current_app_or_none, current_request_context
 
 from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
 from .keys import hexdigest, source_digest, tag_version_key
 from .signals import cache_view_hit, cache_view_miss
+from .storable import (
+    complete_status,
+    expected_status,
+    freeze,
+    request_session,
+    session_accessed,
+    sets_cookie,
+    thaw,
+    well_formed,
+)
 
 if TYPE_CHECKING:
     from .extension import Cache
@@ -44,8 +55,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_RESPONSE = "__vc_response__"
-_ABORT = "__vc_abort__"
 #: ``g`` attribute that tells the response handler what the cache did in this request
 STATUS_ATTR = "_viewcache_status"
 
@@ -70,68 +79,9 @@ class CachedResponse(Response):
 # the actions of :meth:`CachedView._plan`
 _UNCACHED, _HIT, _REFRESH, _MISS = "uncached", "hit", "refresh", "miss"
 
-#: whether the view run last in this context read the session (set by ``_run``)
-_view_read_session: ContextVar[bool] = ContextVar("viewcache_view_read_session", default=False)
 _warned_session_views: set[str] = set()
-
-
-def session_was_read() -> bool:
-    """Whether the current request's session has been read, looked at without reading it.
-
-    Flask 3.1 marks the session accessed when ``RequestContext.session`` is touched, so this
-    reads the private ``_session`` where it exists (the plain attribute on older Flask). A null
-    session (no ``SECRET_KEY``) holds nothing of a user's and does not count.
-    """
-    ctx = current_request_context()
-    if ctx is None:
-        return False
-    sess = opened_session(ctx)
-    if sess is None or not getattr(sess, "accessed", False):
-        return False
-    return not ctx.app.session_interface.is_null_session(sess)
-
-
-def freeze(value: Any) -> tuple[Any, bool]:
-    """``(what to store, whether it may be stored)`` for a view's result.
-
-    A response becomes ``(marker, status, headers, body)``: the body as Latin-1 text, which
-    every serializer, JSON included, carries byte for byte. A response that sets a cookie is
-    never stored: replaying it would hand one user's cookie to every other user.
-    """
-    if isinstance(value, HTTPException):
-        frozen = None
-        if value.response is not None:
-            frozen, storable = freeze(value.response)
-            if not storable:
-                return value, False
-        return (_ABORT, value.code, value.description, frozen), True
-    if isinstance(value, Response):
-        if "Set-Cookie" in value.headers or value.direct_passthrough:
-            return value, False
-        headers = tuple((k, v) for k, v in value.headers.items() if k.lower() != "content-length")
-        body = value.get_data().decode("latin-1")
-        return (_RESPONSE, value.status_code, headers, body), True
-    return value, True
-
-
-def thaw(payload: Any) -> Any:
-    """The view's result from what :func:`freeze` stored; raises a stored abort."""
-    if type(payload) in (list, tuple) and len(payload) == 4:
-        marker = payload[0]
-        if marker == _RESPONSE:
-            _, status, headers, body = payload
-            return current_app.response_class(
-                body.encode("latin-1"), status=status, headers=[tuple(h) for h in headers]
-            )
-        if marker == _ABORT:
-            _, code, description, frozen = payload
-            if frozen is not None:
-                raise HTTPException(description=description, response=thaw(frozen))
-            exc_class = default_exceptions.get(code, HTTPException)
-            exc = exc_class(description=description)
-            exc.code = code
-            raise exc
-    return payload
+#: ``g`` attribute: the leases of this request whose store waits for the final response
+PENDING_ATTR = "_viewcache_pending"
 
 
 def _query_text(query_args: QueryArgs | None) -> str:
@@ -205,19 +155,26 @@ class CachedView:
         query_args: QueryArgs | None = None,
         method: str | None = None,
         host: str | None = None,
+        scheme: str | None = None,
         **kwargs: Any,
     ) -> str:
         """The key of the current request; given view arguments (positional ones fill the
         view's parameters in order, as in Flask-Caching), of the request for ``url_for`` the
         view with them; given ``path``, of the request for that path. Outside a request the
-        ``method`` is ``GET`` and the ``host`` is ``SERVER_NAME``."""
+        ``method`` is ``GET``, the ``host`` is ``SERVER_NAME`` and the ``scheme`` is
+        ``PREFERRED_URL_SCHEME``."""
         if args:
             names = self.parameter_names()
             kwargs = {**dict(zip(names, args, strict=False)), **kwargs}
         if path is None and kwargs:
             path = url_for(self.func.__name__, _external=False, **kwargs)
         return self.key_for(
-            self.cache.store(), path=path, query_args=query_args, method=method, host=host
+            self.cache.store(),
+            path=path,
+            query_args=query_args,
+            method=method,
+            host=host,
+            scheme=scheme,
         )
 
     def parameter_names(self) -> list[str]:
@@ -234,6 +191,7 @@ class CachedView:
         query_args: QueryArgs | None = None,
         method: str | None = None,
         host: str | None = None,
+        scheme: str | None = None,
         **kwargs: Any,
     ) -> str:
         key_prefix = self.key_prefix
@@ -260,9 +218,14 @@ class CachedView:
                     host = req.environ.get("HTTP_HOST") or req.host
                 else:
                     host = current_app.config.get("SERVER_NAME")
+            if scheme is None:
+                if req is not None:
+                    scheme = req.scheme
+                else:
+                    scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
             if method == "HEAD":
                 method = "GET"
-            key = f"{key_prefix % path}|{method}|{(host or '').lower()}"
+            key = view_key(key_prefix % path, method, scheme, host or "")
         else:
             key = key_prefix
         settings = store.settings
@@ -275,14 +238,20 @@ class CachedView:
             key += "#" + self._source
         return key
 
-    def _key(self, store: Store, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-        if self.custom_key is not None:
-            return str(self.custom_key(*args, **kwargs))
+    def _key(self, store: Store, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, bool]:
+        """``(key, whether working it out read the session)``: a key that read the session
+        (``make_cache_key`` or a ``key_prefix`` callable keyed by the user) keeps users apart,
+        so the result may be stored although the request read the session."""
         assigned = self.wrapper.make_cache_key
-        if assigned is not self.default_key:
-            # the app replaced ``view.make_cache_key``: Flask-Caching calls it like this
-            return str(assigned(*args, use_request=True, **kwargs))
-        return self.key_for(store)
+        if self.custom_key is None and assigned is self.default_key:
+            if not callable(self.key_prefix):
+                return self.key_for(store), False
+            return key_reading_session(lambda: self.key_for(store))
+        if self.custom_key is not None:
+            custom = self.custom_key
+            return key_reading_session(lambda: str(custom(*args, **kwargs)))
+        # the app replaced ``view.make_cache_key``: Flask-Caching calls it like this
+        return key_reading_session(lambda: str(assigned(*args, use_request=True, **kwargs)))
 
     # -- calls ---------------------------------------------------------------------------------
 
@@ -301,15 +270,14 @@ class CachedView:
         signal = cache_view_hit if hit else cache_view_miss
         signal.send(cache=self.cache, cache_key=key, args=args, kwargs=kwargs)
 
-    def _store(
-        self, store: Store, key: str, current: tuple[Any, ...], value: Any
+    def _storable(
+        self, store: Store, value: Any, per_user: bool, as_response: bool
     ) -> tuple[Any, bool]:
-        """Store a fresh result; returns ``(frozen payload, whether stored)``."""
-        payload, storable = freeze(value)
+        """``(frozen payload, whether it may be stored)`` for a fresh result."""
+        payload, storable = freeze(value, as_response)
         if not storable or (value is None and not self.cache_none):
             return payload, False
-        if self._reads_session(store):
-            store.function_stats(self.name).bypassed += 1
+        if not per_user and self._reads_session(store):
             return payload, False
         if self.response_filter is not None:
             seen = value.get_response() if isinstance(value, HTTPException) else value
@@ -317,53 +285,133 @@ class CachedView:
                 return payload, False
         if is_head():
             return payload, False
+        return payload, True
+
+    def _write(
+        self, store: Store, key: str, current: tuple[Any, ...], value: Any, payload: Any
+    ) -> bool:
         timeout = timeout_seconds(self.wrapper.cache_timeout)
         if isinstance(value, CachedResponse) and value.timeout:
             timeout = value.timeout
         try:
-            stored = store.store_new(
-                key, payload, self.tag_keys, current, timeout, self.soft_timeout
-            )
+            return store.store_new(key, payload, self.tag_keys, current, timeout, self.soft_timeout)
         except Exception as exc:
             store.errors += 1
             logger.warning("could not store the result of %s: %r", self.name, exc)
-            return payload, False
-        return payload, stored
+            return False
+
+    def _keep(
+        self,
+        store: Store,
+        key: str,
+        current: tuple[Any, ...],
+        value: Any,
+        per_user: bool,
+        lease: ComputeLease | None = None,
+    ) -> bool:
+        """Store a fresh result if it may be stored, then give ``lease`` up (its waiters get
+        the result only if it was stored). The result of the request's own view is judged
+        by its final response: the store waits until Flask has made it and the view's
+        ``after_this_request`` callbacks have run (:meth:`_commit_on_response`); True when
+        it was stored now."""
+        lease = lease or ComputeLease(key, None)
+        as_response = self._is_request_view()
+        payload, storable = self._storable(store, value, per_user, as_response)
+        if not storable:
+            lease.release()
+            return False
+        if as_response:
+            self._commit_on_response(store, key, current, value, payload, per_user, lease)
+            return False
+        stored = self._write(store, key, current, value, payload)
+        lease.release(payload if stored else MISSING)
+        return stored
+
+    def _commit_on_response(
+        self,
+        store: Store,
+        key: str,
+        current: tuple[Any, ...],
+        value: Any,
+        payload: Any,
+        per_user: bool,
+        lease: ComputeLease,
+    ) -> None:
+        """Store ``payload`` once the response of this request is made, if that response
+        sets no cookie (set by the view's ``after_this_request`` callbacks, say), is the one
+        made of the view's result, and the session is still untouched. Until then the
+        waiters of ``lease`` wait; if no response is ever made, the request's teardown
+        releases it."""
+        pending: list[ComputeLease] = g.setdefault(PENDING_ATTR, [])
+        pending.append(lease)
+        _watch_teardowns()
+
+        def commit(response: Response) -> Response:
+            stored = False
+            try:
+                if (
+                    not sets_cookie(response.headers)
+                    and response.status_code == expected_status(payload)
+                    and complete_status(response.status_code)
+                    and (per_user or not self._reads_session(store))
+                ):
+                    stored = self._write(store, key, current, value, payload)
+            finally:
+                if lease in pending:
+                    pending.remove(lease)
+                lease.release(payload if stored else MISSING)
+            if stored:
+                marked = getattr(g, STATUS_ATTR, None)
+                if marked is not None and marked[0] == "fwd=uri-miss":
+                    setattr(g, STATUS_ATTR, ("fwd=uri-miss; stored", *marked[1:]))
+            return response
+
+        after_this_request(commit)
+
+    def _is_request_view(self) -> bool:
+        """Whether this function is the view of the current request's endpoint (through any
+        decorators that ``functools.wraps`` it), so that what it returns is the response."""
+        ctx = current_request_context()
+        rule = ctx.request.url_rule if ctx is not None else None
+        if rule is None:
+            return False
+        func = ctx.app.view_functions.get(rule.endpoint)  # type: ignore[union-attr]
+        for _ in range(32):  # a chain of wrappers, never a cycle
+            if func is None:
+                return False
+            if func is self.wrapper:
+                return True
+            func = getattr(func, "__wrapped__", None)
+        return False
 
     def _run(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        already_read = session_was_read()
         try:
             value = self.func(*args, **kwargs)
             if inspect.isgenerator(value):
                 value = join_generator(value)
         except HTTPException as exc:  # an abort is cached like a response (Flask-Caching 2.5)
             value = exc
-        _view_read_session.set(not already_read and session_was_read())
         return value
 
     async def _run_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        already_read = session_was_read()
         try:
             value = await self.func(*args, **kwargs)
         except HTTPException as exc:
             value = exc
-        _view_read_session.set(not already_read and session_was_read())
         return value
 
     def _reads_session(self, store: Store) -> bool:
-        """Whether the run just made read the session, so that its result belongs to one user.
-
-        A key that read the session (``make_cache_key`` or a ``key_prefix`` callable keyed by the
-        user) already keeps users apart: the session then counts as read before the view ran.
-        """
-        if not _view_read_session.get() or store.settings.store_session_views:
+        """Whether the request has read the session so far (in a ``before_request`` hook, the
+        view, a template...), so that the result may belong to one user."""
+        if store.settings.store_session_views or not session_accessed():
             return False
+        store.function_stats(self.name).bypassed += 1
         if self.name not in _warned_session_views:
             _warned_session_views.add(self.name)
             logger.warning(
-                "%s read the session, so its result is not cached: it would be served to every"
-                " user. Key it by user (make_cache_key), cache a fragment instead, or set"
-                " CACHE_STORE_SESSION_VIEWS",
+                "%s: the request read the session, so its result is not cached: it would be"
+                " served to every user. Key it by user (make_cache_key), cache a fragment"
+                " instead, or set CACHE_STORE_SESSION_VIEWS",
                 self.name,
             )
         return True
@@ -381,12 +429,12 @@ class CachedView:
         envelope, current = store.read(key, self.tag_keys)
         if self.forced_update is not None and self.forced_update((), args, kwargs):
             return MISSING, current, False
-        if not store.valid(envelope, current):
+        if not store.valid(envelope, current) or not well_formed(envelope[1]):
             return MISSING, current, False
         payload = envelope[1]
         if self.is_stale is not None:
             try:
-                seen = thaw(payload)
+                seen = thaw(payload, checked=True)
             except HTTPException as exc:
                 seen = exc
             if self.is_stale((seen,), args, kwargs):
@@ -407,48 +455,53 @@ class CachedView:
             return self.func(*args, **kwargs)
         stats = store.function_stats(self.name)
         if self.simple and self.wrapper.make_cache_key is self.default_key:
-            key = self.key_for(store)
+            key, per_user = self._key(store, args, kwargs)
             envelope = store.reader.get(key)
-            if store.valid(envelope, ()):
+            if store.valid(envelope, ()) and well_formed(envelope[1]):
                 stats.hits += 1
                 self.after_hit(store, key, args, kwargs)
-                return thaw(envelope[1])
-            return self.miss(store, stats, key, (), args, kwargs)
-        action, key, current, payload = self._plan(store, stats, args, kwargs)
+                return thaw(envelope[1], checked=True)
+            return self.miss(store, stats, key, (), args, kwargs, per_user)
+        action, key, current, payload, per_user = self._plan(store, stats, args, kwargs)
         if action is _HIT:
-            return thaw(payload)
+            return thaw(payload, checked=True)
         if action is _UNCACHED:
             return self.func(*args, **kwargs)
         if action is _REFRESH:
             try:
-                return self._finish(self._store(store, key, current, self._run(args, kwargs)))
+                value = self._run(args, kwargs)
+                self._keep(store, key, current, value, per_user)
             finally:
                 store.release_refresh(key)
-        return self.compute_miss(store, key, current, args, kwargs)
+            if isinstance(value, HTTPException):
+                raise value
+            return value
+        return self.compute_miss(store, key, current, args, kwargs, per_user)
 
     def _plan(
         self, store: Store, stats: FunctionStats, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[str, str, tuple[Any, ...], Any]:
+    ) -> tuple[str, str, tuple[Any, ...], Any, bool]:
         """What one call must do, shared by the sync and async paths:
-        ``(action, key, current versions, hit payload)``, where the action is to run uncached,
-        return a hit, refresh a stale entry (this caller was elected), or compute a miss.
-        Counters, ``Cache-Status`` marks and signals are done here."""
+        ``(action, key, current versions, hit payload, whether the key read the session)``,
+        where the action is to run uncached, return a hit, refresh a stale entry (this
+        caller was elected), or compute a miss. Counters, ``Cache-Status`` marks and signals
+        are done here."""
         if self.unless is not None and self.unless((self.func,), args, kwargs):
             stats.bypassed += 1
             self._mark(store, "fwd=bypass")
-            return _UNCACHED, "", (), None
-        key = self._key(store, args, kwargs)
+            return _UNCACHED, "", (), None, False
+        key, per_user = self._key(store, args, kwargs)
         payload, current, refresh = self._hit(store, key, args, kwargs)
         if refresh:
             stats.stale += 1
             self._mark(store, "fwd=stale")
-            return _REFRESH, key, current, None
+            return _REFRESH, key, current, None, per_user
         if payload is not MISSING:
             stats.hits += 1
             self.after_hit(store, key, args, kwargs)
-            return _HIT, key, current, payload
+            return _HIT, key, current, payload, per_user
         self.count_miss(store, stats, key, args, kwargs)
-        return _MISS, key, current, None
+        return _MISS, key, current, None, per_user
 
     def after_hit(self, store: Store, key: str, args: tuple[Any, ...], kwargs: Any) -> None:
         settings = store.settings
@@ -465,9 +518,10 @@ class CachedView:
         current: tuple[Any, ...],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        per_user: bool = False,
     ) -> Any:
         self.count_miss(store, stats, key, args, kwargs)
-        return self.compute_miss(store, key, current, args, kwargs)
+        return self.compute_miss(store, key, current, args, kwargs, per_user)
 
     def count_miss(
         self, store: Store, stats: FunctionStats, key: str, args: tuple[Any, ...], kwargs: Any
@@ -483,29 +537,31 @@ class CachedView:
         current: tuple[Any, ...],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        per_user: bool = False,
     ) -> Any:
-        """Run the view for a miss (once across callers with a lock) and store its result."""
+        """Run the view for a miss and store its result. With a lock, one caller runs it
+        (across threads and processes) while the others wait; they get its result only if
+        it was stored, else each runs the view itself: a result that is not stored may be
+        one user's."""
+        lease = None
         if (self.lock or (self.lock is None and store.settings.lock)) and not is_head():
-
-            def lookup() -> Any:
-                found, _, _ = self._hit(store, key, args, kwargs, claim=False)
-                return found
-
-            payload = compute_once(
+            found, lease = claim_compute(
                 key,
-                lookup,
-                lambda: self._store(store, key, current, self._run(args, kwargs))[0],
+                lambda: self._hit(store, key, args, kwargs, claim=False)[0],
                 lock_cache=store.backend,
                 lock_timeout=store.settings.lock_timeout,
                 wait_timeout=store.settings.lock_wait,
             )
-            self._mark(store, "fwd=uri-miss")
-            result = thaw(payload)
-            if isinstance(result, HTTPException):  # an abort that could not be stored
-                raise result
-            return result
-        value = self._run(args, kwargs)
-        _, stored = self._store(store, key, current, value)
+            if lease is None:
+                self._mark(store, "fwd=uri-miss")
+                return thaw(found, checked=True)  # raises a stored abort
+        try:
+            value = self._run(args, kwargs)
+        except BaseException:
+            if lease is not None:
+                lease.release()
+            raise
+        stored = self._keep(store, key, current, value, per_user, lease)
         self._mark(store, "fwd=uri-miss; stored" if stored else "fwd=uri-miss")
         if isinstance(value, HTTPException):
             raise value
@@ -538,25 +594,29 @@ class CachedView:
                 return call(args, kwargs)
             req = req_ctx.request
             method = req.method
-            key = (
-                f"{key_prefix % req.path}|{'GET' if method == 'HEAD' else method}|"
-                f"{(req.environ.get('HTTP_HOST') or req.host).lower()}"
+            key = view_key(
+                key_prefix % req.path,
+                "GET" if method == "HEAD" else method,
+                req.scheme,
+                req.environ.get("HTTP_HOST") or req.host,
             )
             stats = store.stats.get(name) or store.function_stats(name)
             envelope = store.reader.get(key)
             if store.valid(envelope, ()):
-                stats.hits += 1
-                settings = store.settings
-                if settings.status_header or settings.signals or self.hit_indication:
-                    self.after_hit(store, key, args, kwargs)
                 payload = envelope[1]
-                return payload if type(payload) is str else thaw(payload)
+                if type(payload) is str:
+                    stats.hits += 1
+                    settings = store.settings
+                    if settings.status_header or settings.signals or self.hit_indication:
+                        self.after_hit(store, key, args, kwargs)
+                    return payload
+                if well_formed(payload):
+                    stats.hits += 1
+                    self.after_hit(store, key, args, kwargs)
+                    return thaw(payload, checked=True)
             return self.miss(store, stats, key, (), args, kwargs)
 
         return fast_wrapper
-
-    def _finish(self, result: tuple[Any, bool]) -> Any:
-        return thaw(result[0])
 
     async def call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """One call of the cached coroutine function. Stampede locks do not apply here:
@@ -565,20 +625,19 @@ class CachedView:
         if store is None:
             return await self.func(*args, **kwargs)
         stats = store.function_stats(self.name)
-        action, key, current, payload = self._plan(store, stats, args, kwargs)
+        action, key, current, payload, per_user = self._plan(store, stats, args, kwargs)
         if action is _HIT:
-            return thaw(payload)
+            return thaw(payload, checked=True)
         if action is _UNCACHED:
             return await self.func(*args, **kwargs)
         try:
             value = await self._run_async(args, kwargs)
-            payload, stored = self._store(store, key, current, value)
+            stored = self._keep(store, key, current, value, per_user)
         finally:
             if action is _REFRESH:
                 store.release_refresh(key)
-        if action is _REFRESH:
-            return thaw(payload)
-        self._mark(store, "fwd=uri-miss; stored" if stored else "fwd=uri-miss")
+        if action is not _REFRESH:
+            self._mark(store, "fwd=uri-miss; stored" if stored else "fwd=uri-miss")
         if isinstance(value, HTTPException):
             raise value
         return value
@@ -600,6 +659,50 @@ class CachedView:
         wrapper._viewcache_view = self
         self.wrapper = wrapper
         return wrapper
+
+
+def view_key(path_part: str, method: str, scheme: str, host: str) -> str:
+    """The default key of a view: ``key_prefix % path``, the method, and the scheme and host
+    the client asked for (an ``https`` page holds ``https`` links, never served over ``http``).
+
+    >>> view_key("view//a", "GET", "https", "Example.com")
+    'view//a|GET|https://example.com'
+    """
+    return f"{path_part}|{method}|{scheme}://{host.lower()}"
+
+
+def key_reading_session(make: Callable[[], str]) -> tuple[str, bool]:
+    """``(make(), whether it read the session)``; what the request read before stays marked."""
+    sess = request_session()
+    if sess is None:
+        return make(), False
+    before = bool(getattr(sess, "accessed", False))
+    sess.accessed = False
+    try:
+        key = make()
+    finally:
+        read = bool(getattr(sess, "accessed", False))
+        sess.accessed = before or read
+    return key, read
+
+
+_teardowns_watched: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _watch_teardowns() -> None:
+    """Release, at the end of every request of the current app, the leases whose response
+    never came (an error in a response handler, a request context pushed by hand): connected
+    once per app, for that app alone, so other apps of the process (and httpcache's hit lane,
+    which steps aside for any receiver of an app's request signals) are not affected."""
+    app = current_app_or_none()
+    if app is not None and app not in _teardowns_watched:
+        _teardowns_watched.add(app)
+        request_tearing_down.connect(_release_pending, app, weak=False)
+
+
+def _release_pending(sender: Any, **extra: Any) -> None:
+    for lease in g.pop(PENDING_ATTR, None) or ():
+        lease.release()
 
 
 def is_head() -> bool:

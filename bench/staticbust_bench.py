@@ -1,0 +1,288 @@
+"""flask-staticbust against Flask-Static-Digest, side by side in one run.
+
+    python bench/staticbust_bench.py            # or: hatch run bench:staticbust
+    python bench/staticbust_bench.py --quick    # a 1,000-file tree and fewer rounds
+
+Measures:
+
+1. ``url_for('static', filename=...)`` with StaticBust (route and digest mode) and
+   Flask-Static-Digest's ``static_url_for``, each as a ratio to a plain ``url_for`` of a bare
+   Flask app; interleaved rounds, the fastest round of each (goal: ours <= 1.3x, below FSD's);
+2. the content version of a generated tree (10,000 files, 100 MB; in a temp dir) cold (no
+   stamp file; the page cache is warm, as on a restart) and on a restart with unchanged files
+   (goals: <= 1 s and <= 50 ms), and the mtime strategy beside them;
+3. ``flask staticbust build`` (digest, rewrite CSS, gzip) against ``flask digest compile`` of
+   Flask-Static-Digest on copies of the same tree, each in a fresh process: wall time and peak
+   RSS (``ru_maxrss`` from ``wait4``) (goal: ours lower on both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+
+TEXT_EXTENSIONS = (".css", ".js", ".svg", ".html", ".json")
+
+
+def generate_tree(root: Path, files: int, total_bytes: int, seed: int = 10) -> None:
+    """A static folder of ``files`` files, ``total_bytes`` in all: three in four text
+    (CSS referencing images, JS, SVG, ...; compressible like real code), the rest images
+    (incompressible bytes). Deterministic for a given seed."""
+    rng = random.Random(seed)
+    words = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+        for _ in range(2000)
+    ]
+    pool = " ".join(rng.choice(words) for _ in range(400_000))
+    average = total_bytes // files
+    images: list[str] = []
+    for index in range(files):
+        folder = f"d{index % 50:02d}/s{index % 7}"
+        size = max(64, int(rng.uniform(0.3, 1.7) * average))
+        if index % 4 == 3:
+            name = f"{folder}/img{index}.png"
+            data = rng.randbytes(size)
+            images.append(name)
+        else:
+            extension = TEXT_EXTENSIONS[index % len(TEXT_EXTENSIONS)]
+            name = f"{folder}/f{index}{extension}"
+            start = rng.randrange(0, len(pool) - size)
+            body = pool[start : start + size]
+            if extension == ".css" and images:
+                image = os.path.relpath(rng.choice(images), folder)
+                body = f".i{index} {{ background: url({image}) }}\n/* {body} */\n"
+            data = body.encode()
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def fastest(variants: dict[str, Callable[[], object]], rounds: int, batch: int) -> dict[str, float]:
+    """Seconds per call: the fastest of ``rounds`` batches, variants taking turns."""
+    best = dict.fromkeys(variants, float("inf"))
+    names = list(variants)
+    for number in range(rounds):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            func = variants[name]
+            started = time.perf_counter()
+            for _ in range(batch):
+                func()
+            best[name] = min(best[name], (time.perf_counter() - started) / batch)
+    return best
+
+
+def url_for_costs(tmp: Path, rounds: int, batch: int) -> list[tuple[str, float]]:
+    from flask_static_digest import FlaskStaticDigest
+
+    from flask_staticbust import StaticBust
+
+    root = tmp / "urls"
+    generate_tree(root / "static", 200, 200_000)
+    filename = "d01/s1/f1.js"
+    digested = "d01/s1/f1-0123456789abcdef0123456789abcdef.js"
+    (root / "static" / "cache_manifest.json").write_text(json.dumps({filename: digested}))
+
+    def app(name: str) -> Flask:
+        made = Flask(name, root_path=str(root), instance_path=str(tmp / f"instance-{name}"))
+        made.config["STATICBUST_STAMP_DIR"] = False
+        return made
+
+    plain = app("plain")
+    route = app("route")
+    StaticBust(route)
+    digest = app("digest")
+    digest.config["STATICBUST_MODE"] = "digest"
+    StaticBust(digest)
+    builder = digest.test_cli_runner().invoke(args=["staticbust", "build"])
+    assert builder.exit_code == 0, builder.output
+    digest.extensions["staticbust"].mark_stale()
+    fsd_app = app("fsd")
+    fsd = FlaskStaticDigest(fsd_app)
+    apps = {"plain": plain, "route": route, "digest": digest, "fsd": fsd_app}
+    calls: dict[str, Callable[[], object]] = {
+        label: (lambda a: lambda: a.url_for("static", filename=filename))(flask_app)
+        for label, flask_app in apps.items()
+        if label != "fsd"
+    }
+    calls["fsd"] = lambda: fsd.static_url_for("static", filename=filename)
+    # Variants take turns, each batch inside its own app's request context.
+    best = dict.fromkeys(calls, float("inf"))
+    names = list(calls)
+    for number in range(rounds):
+        shift = number % len(names)
+        for label in names[shift:] + names[:shift]:
+            with apps[label].test_request_context():
+                best[label] = min(best[label], fastest({label: calls[label]}, 1, batch)[label])
+    return [
+        ("plain url_for (bare Flask)", best["plain"]),
+        ("StaticBust route mode url_for", best["route"]),
+        ("StaticBust digest mode url_for", best["digest"]),
+        ("Flask-Static-Digest static_url_for", best["fsd"]),
+    ]
+
+
+def version_times(tree: Path, tmp: Path) -> list[tuple[str, float]]:
+    from flask_staticbust.versions import ContentVersioner, mtime_version
+    from flask_staticbust.walk import list_files
+
+    stamp_dir = tmp / "stamps"
+    shutil.rmtree(stamp_dir, ignore_errors=True)
+    stamp = str(stamp_dir / "tree.stamps")
+    # The racy rule re-hashes files modified in the last 2 s: the tree is older than that.
+    old = time.time() - 60
+    for path in tree.rglob("*"):
+        os.utime(path, (old, old))
+    started = time.perf_counter()
+    cold_version = ContentVersioner(str(tree), stamp, 12).compute()
+    cold = time.perf_counter() - started
+    restarts = []
+    for _ in range(5):
+        started = time.perf_counter()
+        again = ContentVersioner(str(tree), stamp, 12).compute()
+        restarts.append(time.perf_counter() - started)
+        assert again == cold_version
+    started = time.perf_counter()
+    mtime_version(list_files(str(tree)))
+    mtime = time.perf_counter() - started
+    return [
+        ("content version, cold (no stamp file)", cold),
+        ("content version, restart, files unchanged (best of 5)", min(restarts)),
+        ("mtime version (for reference)", mtime),
+    ]
+
+
+OURS = """
+import sys
+from flask import Flask
+from flask_staticbust import StaticBust
+app = Flask("bench", root_path=sys.argv[1], instance_path=sys.argv[2])
+app.config.update(STATICBUST_MODE="digest", STATICBUST_COMPRESS=["gzip"])
+StaticBust(app)
+result = app.test_cli_runner().invoke(args=["staticbust", "build"])
+print(result.output.strip().splitlines()[-1] if result.output.strip() else result)
+print(PEAK())
+sys.exit(result.exit_code)
+"""
+
+THEIRS = """
+import sys
+from flask import Flask
+from flask_static_digest import FlaskStaticDigest
+from flask_static_digest.cli import digest
+app = Flask("bench", root_path=sys.argv[1], instance_path=sys.argv[2])
+FlaskStaticDigest(app)
+result = app.test_cli_runner().invoke(digest, ["compile"])
+print(result.output.strip())
+print(PEAK())
+sys.exit(result.exit_code)
+"""
+
+
+# The child's own high-water mark of resident memory. Not ru_maxrss: on Linux that includes
+# the memory of the parent at fork time (before exec), which would be this script's.
+PEAK_FUNCTION = """
+def PEAK():
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return "peak_kb=" + line.split()[1]
+"""
+
+
+def run_measured(script: str, root: Path, instance: Path) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MB, last output line) of ``script`` in a fresh process."""
+    started = time.perf_counter()
+    source = PEAK_FUNCTION + textwrap.dedent(script)
+    process = subprocess.Popen(
+        [sys.executable, "-c", source, str(root), str(instance)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    process.wait()
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"build failed: {output}")
+    peak_kb = int(output.strip().splitlines()[-1].removeprefix("peak_kb="))
+    return elapsed, peak_kb / 1024, output.strip()
+
+
+def build_times(tree: Path, tmp: Path, runs: int) -> list[tuple[str, float, float]]:
+    rows: dict[str, list[tuple[float, float]]] = {"ours": [], "ours again": [], "fsd": []}
+    for number in range(runs):
+        for label, script in (
+            [("ours", OURS), ("fsd", THEIRS)]
+            if number % 2 == 0
+            else [("fsd", THEIRS), ("ours", OURS)]
+        ):
+            app_root = tmp / f"build-{label}"
+            shutil.rmtree(app_root, ignore_errors=True)
+            shutil.copytree(tree, app_root / "static", symlinks=True)
+            seconds, peak, _ = run_measured(script, app_root, tmp / f"instance-{label}")
+            rows[label].append((seconds, peak))
+            if label == "ours":
+                seconds, peak, _ = run_measured(script, app_root, tmp / f"instance-{label}")
+                rows["ours again"].append((seconds, peak))
+    names = {
+        "ours": "flask staticbust build (digest + CSS rewrite + SRI + gzip)",
+        "ours again": "flask staticbust build again, nothing changed",
+        "fsd": "flask digest compile (Flask-Static-Digest: digest + gzip)",
+    }
+    return [(names[k], min(s for s, _ in v), min(p for _, p in v)) for k, v in rows.items()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small tree, fewer rounds")
+    args = parser.parse_args(argv)
+    files, total = (1_000, 10_000_000) if args.quick else (10_000, 100_000_000)
+    rounds, batch, runs = (5, 2_000, 1) if args.quick else (15, 20_000, 3)
+    with tempfile.TemporaryDirectory(prefix="staticbust-bench-") as name:
+        tmp = Path(name)
+        tree = tmp / "tree"
+        generate_tree(tree, files, total)
+        size = sum(p.stat().st_size for p in tree.rglob("*") if p.is_file())
+        load = os.getloadavg()[0]
+        print(f"tree: {files} files, {size / 1e6:.1f} MB; {os.cpu_count()} CPUs, load {load:.1f}\n")
+
+        costs = url_for_costs(tmp, rounds, batch)
+        plain = costs[0][1]
+        print("| url_for('static', ...) | µs per call | ratio to plain url_for |")
+        print("|---|---|---|")
+        for label, seconds in costs:
+            print(f"| {label} | {seconds * 1e6:.2f} | {seconds / plain:.2f}x |")
+
+        print("\n| content version of the tree | time |")
+        print("|---|---|")
+        for label, seconds in version_times(tree, tmp):
+            print(f"| {label} | {seconds * 1000:.1f} ms |")
+
+        print("\n| build of the tree (fresh process each, best of runs) | time | peak RSS |")
+        print("|---|---|---|")
+        rows = build_times(tree, tmp, runs)
+        for label, seconds, peak in rows:
+            print(f"| {label} | {seconds:.2f} s | {peak:.1f} MB |")
+        ours, theirs = rows[0], rows[2]
+        print(
+            f"\nbuild: ours / Flask-Static-Digest = {ours[1] / theirs[1]:.2f}x time,"
+            f" {ours[2] / theirs[2]:.2f}x peak memory"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
