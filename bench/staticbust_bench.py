@@ -248,6 +248,7 @@ def build_times(tree: Path, tmp: Path, runs: int) -> list[tuple[str, float, floa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small tree, fewer rounds")
+    parser.add_argument("--skip-build", action="store_true", help="leave out the build runs (3.)")
     args = parser.parse_args(argv)
     files, total = (1_000, 10_000_000) if args.quick else (10_000, 100_000_000)
     rounds, batch, runs = (5, 2_000, 1) if args.quick else (15, 20_000, 3)
@@ -271,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         for label, seconds in version_times(tree, tmp):
             print(f"| {label} | {seconds * 1000:.1f} ms |")
 
+        if args.skip_build:
+            return 0
         print("\n| build of the tree (fresh process each, best of runs) | time | peak RSS |")
         print("|---|---|---|")
         rows = build_times(tree, tmp, runs)

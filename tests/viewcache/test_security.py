@@ -537,3 +537,38 @@ def test_a_refresh_claim_is_released_only_by_its_holder() -> None:
     holder.join(10)
     in_thread("third", lambda: store.claim_refresh("page", 10))
     assert results == {"first": True, "second": True, "third": False}
+
+
+def test_a_lease_whose_response_never_comes_is_released_with_the_request() -> None:
+    app, cache = new_app()
+    runs: list[int] = []
+
+    @app.get("/direct")
+    @cache.cached(timeout=60, lock=True)
+    def direct() -> str:
+        runs.append(1)
+        return "made"
+
+    with app.test_request_context("/direct"):
+        assert direct() == "made"  # the view called by hand: no response is made
+    assert not locks._process_flights._flights  # the flight landed with the context
+    assert app.test_client().get("/direct").data == b"made"
+    assert app.test_client().get("/direct").data == b"made"
+    assert len(runs) == 2  # the request stored it, the second was a hit
+
+
+def test_the_store_after_the_response_adds_no_hook_or_signal_receiver() -> None:
+    from flask import signals
+
+    app, cache = new_app()
+
+    @app.get("/plain")
+    @cache.cached(timeout=60, lock=True)
+    def plain() -> str:
+        return "plain"
+
+    app.test_client().get("/plain")
+    assert not app.teardown_request_funcs
+    assert not app.teardown_appcontext_funcs
+    assert not signals.request_tearing_down.receivers
+    assert not signals.request_finished.receivers

@@ -67,16 +67,16 @@ def sources_of(root: str, settings: Settings, previous: Manifest | None) -> list
         outputs.update(e.path for rel, e in previous.files.items() if e.path != rel)
         for rel, paths in previous.history.items():
             outputs.update(p for p in paths if p != rel)
-    skip = {settings.manifest, settings.vite_manifest}
-    files = list_files(root)
-    names = {f.rel for f in files}
-    return [
-        f
-        for f in files
-        if f.rel not in skip
-        and f.rel not in outputs
-        and not (f.rel.endswith(SIBLINGS) and f.rel.rsplit(".", 1)[0] in names)
-    ]
+    outputs.update(n for n in (settings.manifest, settings.vite_manifest) if n)
+
+    def skip(rel: str) -> bool:
+        # Filtered during the walk: a rebuild's tree is three times the sources (digested
+        # copies and compressed siblings), which need no object each.
+        if rel in outputs:
+            return True
+        return rel.endswith(SIBLINGS) and os.path.isfile(os.path.join(root, rel.rsplit(".", 1)[0]))
+
+    return list_files(root, skip)
 
 
 def references_of(rel: str, text: str, settings: Settings) -> list[Reference]:

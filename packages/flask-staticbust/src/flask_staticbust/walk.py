@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from typing import NamedTuple
 
 TEMP_LINK_PREFIX = ".staticbust-"
@@ -34,8 +35,9 @@ def inside(root_real: str, path: str) -> bool:
     return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
 
-def list_files(root: str) -> list[FileStat]:
-    """Every regular file under ``root``, sorted by relative path (the same order everywhere).
+def list_files(root: str, skip: Callable[[str], bool] | None = None) -> list[FileStat]:
+    """Every regular file under ``root``, sorted by relative path (the same order everywhere),
+    but those whose relative path ``skip`` is true for (never made into objects at all).
 
     One ``lstat`` per file and none per directory (``DirEntry`` knows the type): this runs on
     every start-up, and on every request in debug mode."""
@@ -66,7 +68,7 @@ def list_files(root: str) -> list[FileStat]:
                         info = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                if is_regular(info.st_mode):
+                if is_regular(info.st_mode) and not (skip and skip(prefix + name)):
                     found.append(
                         FileStat(
                             prefix + name, entry.path, info.st_size, info.st_mtime_ns, info.st_ino

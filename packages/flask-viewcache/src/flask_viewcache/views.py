@@ -26,13 +26,12 @@ from flask import (
     g,
     has_request_context,
     request,
-    request_tearing_down,
     url_for,
 )
 from werkzeug.exceptions import HTTPException
 
 from flask_cachecore import MISSING, ComputeLease, canonical_query, claim_compute, qualified_name
-from flask_cachecore.compat import current_app_or_none, current_request_context
+from flask_cachecore.compat import current_request_context
 
 from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
@@ -340,11 +339,10 @@ class CachedView:
         """Store ``payload`` once the response of this request is made, if that response
         sets no cookie (set by the view's ``after_this_request`` callbacks, say), is the one
         made of the view's result, and the session is still untouched. Until then the
-        waiters of ``lease`` wait; if no response is ever made, the request's teardown
-        releases it."""
-        pending: list[ComputeLease] = g.setdefault(PENDING_ATTR, [])
+        waiters of ``lease`` wait; if no response is ever made, the end of the request
+        releases it (see :func:`_pending_leases`)."""
+        pending = _pending_leases()
         pending.append(lease)
-        _watch_teardowns()
 
         def commit(response: Response) -> Response:
             stored = False
@@ -686,22 +684,22 @@ def key_reading_session(make: Callable[[], str]) -> tuple[str, bool]:
     return key, read
 
 
-_teardowns_watched: weakref.WeakSet[Any] = weakref.WeakSet()
+def _pending_leases() -> list[ComputeLease]:
+    """The leases of this request whose store waits for its response. When the request's
+    ``g`` goes (the context popped), any left are released: their response never came (an
+    error in a response handler, a request context pushed by hand). A finalizer, not a
+    teardown function or a signal receiver, so that the app's request pipeline is the one it
+    had (httpcache's hit lane, for one, stands aside for any of those)."""
+    pending: list[ComputeLease] | None = g.get(PENDING_ATTR)
+    if pending is None:
+        pending = []
+        setattr(g, PENDING_ATTR, pending)
+        weakref.finalize(g._get_current_object(), _release_all, pending)
+    return pending
 
 
-def _watch_teardowns() -> None:
-    """Release, at the end of every request of the current app, the leases whose response
-    never came (an error in a response handler, a request context pushed by hand): connected
-    once per app, for that app alone, so other apps of the process (and httpcache's hit lane,
-    which steps aside for any receiver of an app's request signals) are not affected."""
-    app = current_app_or_none()
-    if app is not None and app not in _teardowns_watched:
-        _teardowns_watched.add(app)
-        request_tearing_down.connect(_release_pending, app, weak=False)
-
-
-def _release_pending(sender: Any, **extra: Any) -> None:
-    for lease in g.pop(PENDING_ATTR, None) or ():
+def _release_all(leases: list[ComputeLease]) -> None:
+    for lease in list(leases):
         lease.release()
 
 
