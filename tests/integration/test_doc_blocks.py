@@ -19,8 +19,10 @@ from .documents import DOCUMENTS, REPO, fenced_blocks
 
 FRAGMENT_COMMENT = re.compile(r"<!--\s*fragment\s*-->\s*$")
 RUN_ELSEWHERE = {
-    # its blocks write app.py and need the static files the app names
+    # it writes app.py and needs the static files the app names
     "packages/flask-staticbust/README.md": "tests/staticbust/test_readme.py",
+    # its blocks need the static files its app serves
+    "packages/flask-appcache/README.md": "tests/appcache/test_readme.py",
 }
 
 
