@@ -391,8 +391,17 @@ def test_a_stored_partial_is_never_served() -> None:
 # -- 8. the scheme -----------------------------------------------------------------------------
 
 
-def test_an_https_page_is_never_served_to_an_http_client() -> None:
-    app, cache = new_app()
+@pytest.mark.parametrize(
+    ("config", "https_hits"),
+    [({}, 0), ({"CACHE_VIEW_KEY_REQUEST_PARTS": True}, 1)],
+    ids=["entry-records-the-scheme", "scheme-in-the-key"],
+)
+def test_an_https_page_is_never_served_to_an_http_client(
+    config: dict[str, Any], https_hits: int
+) -> None:
+    # by default the entry records its scheme (the http answer replaces the https one); with
+    # the request's parts in the key each scheme keeps an entry of its own
+    app, cache = new_app(**config)
 
     @app.get("/links")
     @cache.cached(timeout=60)
@@ -403,11 +412,11 @@ def test_an_https_page_is_never_served_to_an_http_client() -> None:
     assert client.get("/links", base_url="https://localhost").data == b"https://localhost/links"
     assert client.get("/links", base_url="http://localhost").data == b"http://localhost/links"
     assert client.get("/links", base_url="https://localhost").data == b"https://localhost/links"
-    assert stats_of(app, cache, "links")["hits"] == 1
+    assert stats_of(app, cache, "links")["hits"] == https_hits
 
 
 def test_make_cache_key_takes_the_scheme() -> None:
-    app, _ = new_app()
+    app, _ = new_app(CACHE_VIEW_KEY_REQUEST_PARTS=True)
 
     @app.get("/links")
     @cache_of(app).cached(timeout=60)
