@@ -267,6 +267,7 @@ def test_auto_update_switches_to_the_new_version_without_asking(browser: Any, si
     context.close()
 
 
+@pytest.mark.skipif(not DEMO.is_dir(), reason="the demo site is not in this tree (an sdist)")
 def test_the_demo_site_works_offline_and_offers_a_changed_home_page(
     browser: Any, tmp_path: Path
 ) -> None:

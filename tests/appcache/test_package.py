@@ -13,7 +13,11 @@ import pytest
 
 import flask_appcache
 
-PACKAGE = Path(__file__).resolve().parents[2] / "packages" / "flask-appcache"
+ROOT = Path(__file__).resolve().parents[2]
+# in the monorepo, or the package's own sdist
+PACKAGE = next(
+    p for p in (ROOT / "packages" / "flask-appcache", ROOT) if (p / "pyproject.toml").exists()
+)
 
 
 def test_version_matches_the_installed_distribution() -> None:

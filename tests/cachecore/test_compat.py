@@ -13,7 +13,9 @@ from werkzeug.datastructures import Headers
 from flask_cachecore import compat
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [ROOT / "shared" / "src", *sorted((ROOT / "packages").glob("*/src"))]
+# the monorepo's sources, or those of the package's sdist (its src/ at its root)
+SOURCES = [ROOT / "shared" / "src", ROOT / "src", *sorted((ROOT / "packages").glob("*/src"))]
+SOURCES = [path for path in SOURCES if path.is_dir()]
 PRIVATE_NAMES = {
     "_cv_request",
     "_cv_app",

@@ -7,7 +7,7 @@ from .keys import SUPPORTED_HASH_FUNCTIONS, function_namespace, make_template_fr
 from .response import CachedResponse
 from .signals import cache_memoize_hit, cache_memoize_miss, cache_view_hit, cache_view_miss
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "DEFAULTS",

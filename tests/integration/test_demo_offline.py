@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from tests.integration.test_demo import make_app as demo_app
+from .test_demo import make_app as demo_app
 
 
 def test_the_demo_precaches_its_home_page_and_its_versioned_stylesheet() -> None:
