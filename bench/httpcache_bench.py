@@ -3,6 +3,7 @@
 Run from the repository root (one command, about five minutes):
 
     python bench/httpcache_bench.py [--rounds 20] [--duration 1] [--rows a,b] [--workers N]
+    python bench/httpcache_bench.py --json bench/results/httpcache.json   # + results for charts.py
 
 Every row runs under gunicorn with the same settings (gthread workers of one thread,
 keep-alive), on loopback, measured by ``wrk``. All the rows' servers run for the whole
@@ -33,6 +34,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+from results import bar, chart, table, write_results
 
 HERE = Path(__file__).resolve().parent
 BODY = b"hello, world\n"
@@ -255,6 +258,7 @@ def main() -> None:
         action="store_true",
         help="do not pin gunicorn and wrk to separate cores with taskset",
     )
+    parser.add_argument("--json", help="also write the results to this file (bench/README.md)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("this benchmark needs wrk (apt-get install wrk)")
@@ -300,6 +304,10 @@ def main() -> None:
     finally:
         for server, _ in servers.values():
             stop(server)
+    rate_rows: list[list[str]] = []
+    ratio_rows: list[list[str]] = []
+    rate_bars: list[dict[str, Any]] = []
+    ratio_bars: list[dict[str, Any]] = []
     print()
     print(f"| {'row':<44} | {'requests/s (median)':>19} | {'min':>6} | {'max':>6} |")
     print(f"|{'-' * 46}|{'-' * 20}:|{'-' * 7}:|{'-' * 7}:|")
@@ -310,6 +318,8 @@ def main() -> None:
             continue
         middle = statistics.median(done)
         print(f"| {labels[row]:<44} | {middle:>19.0f} | {min(done):>6.0f} | {max(done):>6.0f} |")
+        rate_rows.append([labels[row], f"{middle:.0f}", f"{min(done):.0f}", f"{max(done):.0f}"])
+        rate_bars.append(bar(labels[row], middle, min(done), max(done)))
     print()
     print(f"| {'ratio (paired by round)':<50} | median | {'95% interval':<13} | rounds | goal |")
     print(f"|{'-' * 52}|-------:|{'-' * 15}|-------:|------|")
@@ -329,10 +339,24 @@ def main() -> None:
         else:
             interval, said = f"{low:.2f} - {high:.2f}", verdict(low, middle, goal)
         print(f"| {label:<50} | {middle:>6.2f} | {interval:<13} | {len(pairs):>6} | {said} |")
+        ratio_rows.append([label, f"{middle:.2f}", interval, str(len(pairs)), said])
+        ratio_bars.append(bar(label, middle, *((low, high) if len(pairs) >= MIN_PAIRS else ())))
     if failed:
         print()
         for row, why in failed.items():
             print(f"{row} failed: {why}")
+    if args.json:
+        settings = {k: getattr(args, k) for k in ("duration", "workers", "connections", "rounds")}
+        ratio_columns = ["ratio (paired by round)", "median", "95% interval", "rounds", "goal"]
+        tables = [
+            table("requests/s", ["row", "requests/s (median)", "min", "max"], rate_rows),
+            table("ratios", ratio_columns, ratio_rows),
+        ]
+        charts = [
+            chart("requests/s (median, min-max)", "requests/s", "higher", rate_bars),
+            chart("ratios (median, 95% interval)", "ratio", "higher", ratio_bars),
+        ]
+        write_results(args.json, "httpcache", settings, tables, charts)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python bench/viewcache_bench.py            # or: hatch run bench:viewcache
     python bench/viewcache_bench.py --quick    # fewer rounds, for a smoke run
+    python bench/viewcache_bench.py --json bench/results/viewcache.json   # + results for charts.py
 
 Measures, for both libraries in the same process:
 
@@ -34,6 +35,7 @@ from typing import Any
 
 import flask_caching
 from flask import Flask
+from results import bar, chart, table, write_results
 from werkzeug.test import EnvironBuilder
 
 import flask_viewcache
@@ -183,9 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--redis-url", help="use this Redis instead of a private redis-server")
+    parser.add_argument("--json", help="also write the results to this file (bench/README.md)")
     options = parser.parse_args(argv)
     rounds, batch = (15, 100) if options.quick else (120, 200)
     rows: list[tuple[str, str, str, str, str]] = []
+    charts: list[dict[str, Any]] = []
+    libraries = ("Flask-Caching 2.5.1", "flask-viewcache")
 
     # 1. memoize hit, in-process
     fc_app, fc_cache = make_app(flask_caching, {"CACHE_TYPE": "SimpleCache"})
@@ -212,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             "≥ 10x faster",
         )
     )
+    memo_bars = [bar(libraries[0], memo["fc"] * 1e6), bar(libraries[1], memo["vc"] * 1e6)]
+    charts.append(chart("memoize hit, SimpleCache", "µs", "lower", memo_bars))
     rows.append(
         (
             "bare cache.get, SimpleCache (µs, reference)",
@@ -260,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
             "≤ 0.25",
         )
     )
+    added = [bar(libraries[0], fc_added * 1e6), bar(libraries[1], vc_added * 1e6)]
+    charts.append(chart("cached view hit: time added over a bare view", "µs", "lower", added))
 
     # 3. memoize hit on Redis
     with contextlib.nullcontext(options.redis_url) if options.redis_url else private_redis() as url:
@@ -298,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
                     "≤ 0.6",
                 )
             )
+            redis_bars = [bar(libraries[0], redis_times["fc"] * 1e6)]
+            redis_bars.append(bar(libraries[1], redis_times["vc"] * 1e6))
+            charts.append(chart("memoize hit, Redis", "µs", "lower", redis_bars))
             rows.append(
                 (
                     "Redis commands per memoize hit",
@@ -332,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|" + "|".join("---" for _ in header) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    if options.json:
+        settings = {"rounds": rounds, "batch": batch, "quick": options.quick}
+        tables = [table("flask-viewcache against Flask-Caching", list(header), [*map(list, rows)])]
+        write_results(options.json, "viewcache", settings, tables, charts)
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, g, render_template, request
 
+from flask_appcache import Appcache
 from flask_cachecore import make_cache
 from flask_httpcache import Config, RequestHandler, ResponseHandler, Store, cache_for, vary
 from flask_staticbust import StaticBust
@@ -56,6 +57,25 @@ def install_http_cache(app: Flask) -> Store:
     ResponseHandler(store, app)
     app.after_request(gzip_response)
     return store
+
+
+def install_offline(app: Flask) -> Appcache:
+    """flask-appcache: the home page works offline (manifest + service worker), other pages
+    get /offline when the network is gone, and a changed page is offered by a prompt. Not
+    finalized, so that editing a demo template shows the update prompt without a restart."""
+    app.config.setdefault("APPCACHE_FALLBACK", {"/": "/offline"})
+    app.config.setdefault("APPCACHE_NETWORK", ["/cache-stats", "/prices", "*"])
+    appcache = Appcache(app)
+
+    @app.get("/offline")
+    def offline() -> str:
+        return render_template("offline.html")
+
+    appcache.add_urls("/")
+    appcache.add_folder(
+        app.static_folder or "static"
+    )  # staticbust's versioned URLs, as url_for builds them
+    return appcache
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -122,4 +142,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "requests_seen": app.extensions["demo_requests"]["count"],
         }
 
+    install_offline(app)
     return app

@@ -13,7 +13,9 @@ from werkzeug.datastructures import Headers
 from flask_cachecore import compat
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [ROOT / "shared" / "src", *sorted((ROOT / "packages").glob("*/src"))]
+# the monorepo's sources, or those of the package's sdist (its src/ at its root)
+SOURCES = [ROOT / "shared" / "src", ROOT / "src", *sorted((ROOT / "packages").glob("*/src"))]
+SOURCES = [path for path in SOURCES if path.is_dir()]
 PRIVATE_NAMES = {
     "_cv_request",
     "_cv_app",
@@ -117,3 +119,16 @@ def test_redis_names_fall_back_on_public_attributes() -> None:
 def test_wall_time_reads_the_patched_cachelib_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("cachelib.simple.time", lambda: 42.0)
     assert compat.wall_time() == 42.0
+
+
+def test_requests_keep_setup_open_puts_the_first_request_flag_back() -> None:
+    app = Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "ok")
+    with compat.requests_keep_setup_open(app):
+        assert app.test_client().get("/").status_code == 200
+    assert not compat.has_handled_a_request(app)
+    app.add_url_rule("/later", "later", lambda: "later")  # set-up still open
+    app.test_client().get("/")
+    with compat.requests_keep_setup_open(app):
+        app.test_client().get("/")
+    assert compat.has_handled_a_request(app)  # a real first request is never forgotten

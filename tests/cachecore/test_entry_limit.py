@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 
 from flask_cachecore import make_cache
-from flask_viewcache import Cache
 
 LIMIT = 10_000
 
@@ -79,9 +78,11 @@ def test_the_in_process_cache_measures_its_entries_itself() -> None:
 
 @pytest.mark.slow
 def test_a_flood_of_distinct_pages_stays_within_the_byte_budget() -> None:
+    # flask-viewcache is not a dependency of flask-cachecore: its sdist's tests run without it
+    viewcache = pytest.importorskip("flask_viewcache")
     app = Flask(__name__)
     app.config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=100_000)
-    cache = Cache(app)
+    cache = viewcache.Cache(app)
     page = "x" * 100_000
 
     @app.get("/page/<int:n>")
@@ -96,7 +97,7 @@ def test_a_flood_of_distinct_pages_stays_within_the_byte_budget() -> None:
 
     client = app.test_client()
     with app.app_context():
-        backend: Any = cache.cache.backend
+        backend: Any = cache.cache  # the MemoryCache itself, as in Flask-Caching
     budget = app.config["CACHE_MAX_BYTES"]
     assert budget == 32 * 1024 * 1024
     for n in range(2_000):
@@ -108,3 +109,32 @@ def test_a_flood_of_distinct_pages_stays_within_the_byte_budget() -> None:
     assert backend.too_large == 1  # over CACHE_MAX_ENTRY_BYTES (1 MiB): served, not stored
     with app.app_context():
         assert cache.stats()["functions"]
+
+
+def test_the_limited_serializer_keeps_the_configured_serializer_type() -> None:
+    # Flask-Caching's suite (and ported apps) check the type of a backend's serializer
+    from cachelib.serializers import JSONSerializer as CachelibJSON
+
+    from flask_cachecore import make_backend
+    from flask_cachecore.errors import EntryTooLargeError
+    from flask_cachecore.serializers import limit_entry_size
+
+    backend = make_backend(
+        {
+            "CACHE_TYPE": "cachelib.SimpleCache",
+            "CACHE_SERIALIZER": CachelibJSON,
+            "CACHE_MAX_ENTRY_BYTES": 50,
+        },
+        "CACHE_",
+    )
+    raw = getattr(backend, "backend", backend)
+    assert isinstance(raw.serializer, CachelibJSON)
+    with pytest.raises(EntryTooLargeError):
+        raw.serializer.dumps("x" * 100)
+    assert raw.serializer.loads(raw.serializer.dumps([1])) == [1]
+    # a serializer whose class cannot be extended still gets the limit, through a wrapper
+    import json
+
+    wrapped = limit_entry_size(json, 10)
+    with pytest.raises(EntryTooLargeError):
+        wrapped.dumps("y" * 20)

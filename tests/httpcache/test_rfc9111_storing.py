@@ -135,15 +135,22 @@ def test_s3_5_request_with_authorization_always_reaches_the_view() -> None:
     assert calls["n"] == 2
 
 
-def test_s7_3_set_cookie_response_is_not_stored_unless_public() -> None:
+def test_s7_3_set_cookie_response_is_not_stored_by_default_even_when_public() -> None:
     assert served_twice("h-Cache-Control=max-age=60&h-Set-Cookie=sid=1")[2] == 2
-
-
-def test_s7_3_public_set_cookie_response_is_stored_without_the_cookie() -> None:
     first, second, calls = served_twice("h-Cache-Control=public, max-age=60&h-Set-Cookie=sid=1")
-    assert calls == 1
-    assert first.headers["Set-Cookie"] == "sid=1"
-    assert "Set-Cookie" not in second.headers
+    assert calls == 2
+    assert "stored" not in first.headers["Cache-Status"]
+    assert second.headers["Set-Cookie"] == "sid=1"
+
+
+def test_s3_1_store_set_cookie_stores_and_replays_the_field_as_rfc9111_allows() -> None:
+    app, _, _, calls = counting_app(store_set_cookie=True)
+    client = app.test_client()
+    for _ in range(2):
+        response = client.get("/r?h-Cache-Control=max-age=60&h-Set-Cookie=sid=1")
+        assert response.headers["Set-Cookie"] == "sid=1"
+    assert calls["n"] == 1
+    assert response.headers["Cache-Status"].startswith("flask-httpcache; hit")
 
 
 def test_s7_3_session_write_is_never_stored() -> None:

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "packages" / "flask-staticbust" / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+# in the monorepo, or at the root of the package's sdist
+README = next(
+    p
+    for p in (ROOT / "packages" / "flask-staticbust" / "README.md", ROOT / "README.md")
+    if p.exists()
+)
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.DOTALL)
 
 

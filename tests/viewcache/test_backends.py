@@ -140,7 +140,7 @@ def test_redis_cluster(redis_cluster_nodes: str, unique_prefix: str) -> None:
         assert number(1) == first
         memoized = number._viewcache_memoized
         key, version_keys = memoized.keys(cache.store(), (1,), {})
-        client: RedisCluster = cache.cache.backend._read_client
+        client: RedisCluster = cache.cache._read_client
         # the value and its function's version share a slot: one MGET
         assert client.keyslot(unique_prefix + key) == client.keyslot(
             unique_prefix + version_keys[0]
@@ -202,7 +202,7 @@ def test_filesystem_cache_shares_versions_through_files(tmp_path: Path) -> None:
 def test_the_in_process_cache_never_holds_more_than_its_threshold() -> None:
     app, cache, number = memoized_app({"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 10})
     with app.app_context():
-        backend = cache.cache.backend
+        backend = cache.cache
         for n in range(100):
             number(n)
             cache.set(f"plain{n}", n)

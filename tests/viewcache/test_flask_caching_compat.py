@@ -58,9 +58,8 @@ def test_proxies(app: Flask, cache: Cache) -> None:
         cache.set("x", 1)
         assert cache.clear()
         assert cache.get("x") is None
-        # Flask-Caching's layout holds the backend itself; cache.cache is it behind the
-        # fail-safe wrapper
-        assert app.extensions["cache"][cache] is cache.cache.backend  # type: ignore[attr-defined]
+        # Flask-Caching's layout holds the backend itself, and cache.cache is it too
+        assert app.extensions["cache"][cache] is cache.cache
 
 
 def test_config_precedence(app: Flask) -> None:

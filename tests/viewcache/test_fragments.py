@@ -1,4 +1,5 @@
-"""{% cache %} fragments: unambiguous keys, any stable vary value, escaping kept."""
+"""{% cache %} fragments: Flask-Caching's keys (unambiguous ones on demand), any stable vary
+value, escaping kept."""
 
 from __future__ import annotations
 
@@ -9,14 +10,22 @@ from flask import render_template_string
 from flask_viewcache import make_template_fragment_key
 
 
-def test_parts_never_run_together() -> None:
-    assert make_template_fragment_key("a", ["b"]) != make_template_fragment_key("a_b")
-    assert make_template_fragment_key("a", ["b", "c"]) != make_template_fragment_key("a", ["b_c"])
+def test_string_parts_give_flask_cachings_keys() -> None:
+    assert make_template_fragment_key("box") == "_template_fragment_cache_box"
+    assert make_template_fragment_key("box", ["ann", "en"]) == "_template_fragment_cache_box_ann_en"
+
+
+def test_with_digest_keys_parts_never_run_together(make_app: Any) -> None:
+    app, _ = make_app({"CACHE_FRAGMENT_KEY_DIGEST": True})
+    with app.app_context():
+        assert make_template_fragment_key("a", ["b"]) != make_template_fragment_key("a_b")
+        pair = make_template_fragment_key("a", ["b", "c"])
+        assert pair != make_template_fragment_key("a", ["b_c"])
     assert make_template_fragment_key("a", [1]) != make_template_fragment_key("a", ["1"])
 
 
-def test_tag_parts_never_run_together(make_app: Any) -> None:
-    app, _ = make_app()
+def test_tag_parts_never_run_together_with_digest_keys(make_app: Any) -> None:
+    app, _ = make_app({"CACHE_FRAGMENT_KEY_DIGEST": True})
     split = "{% cache 60, 'a', 'b' %}{{ value }}{% endcache %}"
     joined = "{% cache 60, 'a_b' %}{{ value }}{% endcache %}"
     with app.test_request_context():

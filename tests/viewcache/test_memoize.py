@@ -169,8 +169,21 @@ def test_objects_with_cache_key_are_keyed_by_it(make_app: Any) -> None:
     assert len(calls) == 3
 
 
-def test_outside_an_app_context_the_function_runs_uncached(make_app: Any) -> None:
+def test_outside_an_app_context_the_cache_of_its_app_is_used(make_app: Any) -> None:
+    # Cache(app) keeps its app, as Flask-Caching does: background jobs and scripts rely on it
     _, cache = make_app()
+    _calls, record = counter()
+
+    @cache.memoize()
+    def f() -> int:
+        return record()
+
+    assert f() == 1
+    assert f() == 1
+
+
+def test_before_init_app_the_function_runs_uncached() -> None:
+    cache = Cache()
     _calls, record = counter()
 
     @cache.memoize()
@@ -283,7 +296,7 @@ def test_delete_memoized_rejects_what_is_not_memoized(make_app: Any) -> None:
         with pytest.raises(TypeError):
             cache.delete_memoized("name")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="not decorated"):
-            cache.delete_memoized(len)
+            cache.delete_memoized(len, [1])  # without arguments: a logged no-op (test_dropin)
 
 
 def test_init_app_twice_is_an_error() -> None:

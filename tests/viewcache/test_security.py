@@ -170,6 +170,46 @@ def test_lock_waiters_of_a_stored_result_get_it_without_running_the_view(
     assert len(runs) == 1
 
 
+def test_a_lock_waiter_of_another_scheme_never_gets_the_holders_answer() -> None:
+    """Flask-Caching's key has no scheme: the entry records it, and the lock is per
+    scheme too, so an https request never waits for (and is handed) an http answer."""
+    app, cache = new_app()
+    http_in, release, https_ran = threading.Event(), threading.Event(), threading.Event()
+
+    @app.get("/links")
+    @cache.cached(timeout=60, lock=True)
+    def links() -> str:
+        if request.scheme == "http":
+            http_in.set()
+            assert release.wait(10)
+        else:
+            https_ran.set()
+        return f"<a href='{request.scheme}://localhost/next'>"
+
+    bodies: dict[str, str] = {}
+
+    def get(scheme: str) -> None:
+        client = app.test_client()
+        response = client.get("/links", base_url=f"{scheme}://localhost")
+        bodies[scheme] = response.get_data(as_text=True)
+
+    http = threading.Thread(target=get, args=("http",))
+    http.start()
+    assert http_in.wait(10)
+    https = threading.Thread(target=get, args=("https",))
+    https.start()
+    # the https request runs its own view while the http one still holds its lock
+    ran_alone = https_ran.wait(10)
+    release.set()
+    http.join(20)
+    https.join(20)
+    assert ran_alone
+    assert bodies == {
+        "http": "<a href='http://localhost/next'>",
+        "https": "<a href='https://localhost/next'>",
+    }
+
+
 # -- 2. cookies, whatever the view returned --------------------------------------------------
 
 
@@ -391,8 +431,17 @@ def test_a_stored_partial_is_never_served() -> None:
 # -- 8. the scheme -----------------------------------------------------------------------------
 
 
-def test_an_https_page_is_never_served_to_an_http_client() -> None:
-    app, cache = new_app()
+@pytest.mark.parametrize(
+    ("config", "https_hits"),
+    [({}, 0), ({"CACHE_VIEW_KEY_REQUEST_PARTS": True}, 1)],
+    ids=["entry-records-the-scheme", "scheme-in-the-key"],
+)
+def test_an_https_page_is_never_served_to_an_http_client(
+    config: dict[str, Any], https_hits: int
+) -> None:
+    # by default the entry records its scheme (the http answer replaces the https one); with
+    # the request's parts in the key each scheme keeps an entry of its own
+    app, cache = new_app(**config)
 
     @app.get("/links")
     @cache.cached(timeout=60)
@@ -403,11 +452,11 @@ def test_an_https_page_is_never_served_to_an_http_client() -> None:
     assert client.get("/links", base_url="https://localhost").data == b"https://localhost/links"
     assert client.get("/links", base_url="http://localhost").data == b"http://localhost/links"
     assert client.get("/links", base_url="https://localhost").data == b"https://localhost/links"
-    assert stats_of(app, cache, "links")["hits"] == 1
+    assert stats_of(app, cache, "links")["hits"] == https_hits
 
 
 def test_make_cache_key_takes_the_scheme() -> None:
-    app, _ = new_app()
+    app, _ = new_app(CACHE_VIEW_KEY_REQUEST_PARTS=True)
 
     @app.get("/links")
     @cache_of(app).cached(timeout=60)

@@ -1,4 +1,4 @@
-"""cached views: keys by method, host and canonical query; safe responses; headers; async."""
+"""cached views: keys and request variants, canonical query; safe responses; headers; async."""
 
 from __future__ import annotations
 
@@ -23,8 +23,21 @@ def numbered_view(app: Flask, cache: Cache, **options: Any) -> None:
         return Response(body, headers={"X-Number": body})
 
 
-def test_methods_have_their_own_entries(make_app: Any) -> None:
+def test_a_request_of_another_method_is_never_answered_with_this_ones_entry(
+    make_app: Any,
+) -> None:
+    # Flask-Caching's key (the path) is shared; the entry records its method
     app, cache = make_app()
+    numbered_view(app, cache)
+    client = app.test_client()
+    assert client.get("/n").data == b"GET 1"
+    assert client.get("/n").data == b"GET 1"
+    assert client.post("/n").data == b"POST 2"
+    assert client.get("/n").data == b"GET 3"
+
+
+def test_with_request_parts_in_the_key_methods_have_their_own_entries(make_app: Any) -> None:
+    app, cache = make_app({"CACHE_VIEW_KEY_REQUEST_PARTS": True})
     numbered_view(app, cache)
     client = app.test_client()
     assert client.get("/n").data == b"GET 1"
@@ -46,8 +59,22 @@ def test_head_reads_the_get_entry_but_never_stores_one(make_app: Any) -> None:
     assert head.data == b""
 
 
-def test_hosts_have_their_own_entries(make_app: Any) -> None:
+def test_a_request_for_another_host_or_scheme_is_never_answered_with_this_ones_entry(
+    make_app: Any,
+) -> None:
     app, cache = make_app()
+    numbered_view(app, cache)
+    client = app.test_client()
+    a = client.get("/n", headers={"Host": "a.example"}).data
+    assert client.get("/n", headers={"Host": "A.example"}).data == a
+    b = client.get("/n", headers={"Host": "b.example"}).data
+    assert b != a
+    https = client.get("/n", headers={"Host": "b.example"}, base_url="https://b.example").data
+    assert https != b
+
+
+def test_with_request_parts_in_the_key_hosts_have_their_own_entries(make_app: Any) -> None:
+    app, cache = make_app({"CACHE_VIEW_KEY_REQUEST_PARTS": True})
     numbered_view(app, cache)
     client = app.test_client()
     a = client.get("/n", headers={"Host": "a.example"}).data
@@ -63,6 +90,14 @@ def test_query_string_keys_are_canonical(make_app: Any) -> None:
     first = client.get("/n?a=1&b=2").data
     assert client.get("/n?b=2&a=1").data == first
     assert client.get("/n?b=2&a=%31").data == first
+    # as in Flask-Caching, the values of a repeated name are sorted too
+    assert client.get("/n?a=1&a=2").data == client.get("/n?a=2&a=1").data
+
+
+def test_with_request_parts_in_the_key_repeated_values_keep_their_order(make_app: Any) -> None:
+    app, cache = make_app({"CACHE_VIEW_KEY_REQUEST_PARTS": True})
+    numbered_view(app, cache, query_string=True)
+    client = app.test_client()
     # the order of the values of one name is what a view sees in getlist: it stays
     assert client.get("/n?a=1&a=2").data != client.get("/n?a=2&a=1").data
 

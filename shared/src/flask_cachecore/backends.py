@@ -22,7 +22,7 @@ from .errors import CacheConfigError
 from .filesystem import FileSystemCache
 from .memcached import PymemcacheCache, parse_servers
 from .memory import MemoryCache
-from .serializers import Serializer, SizeLimitedSerializer, serializer_by_name
+from .serializers import Serializer, limit_entry_size, serializer_by_name
 
 logger = logging.getLogger(__name__)
 
@@ -349,7 +349,7 @@ def make_backend(
         _give_serializer(settings, NullCache(), ser)
     entry_limit = _byte_bound(settings, "MAX_ENTRY_BYTES")
     if entry_limit and factory is not _simple:  # MemoryCache measures its entries itself
-        ser = SizeLimitedSerializer(ser, entry_limit)
+        ser = limit_entry_size(ser, entry_limit)
     if factory is not None:
         try:
             return factory(settings, args, kwargs, ser)

@@ -12,6 +12,7 @@ current_request_context   ``flask.globals._cv_request``      Flask 3.2: ``_cv_ap
 current_app_or_none       ``flask.globals._cv_app``          ``has_app_context``/``current_app``
 opened_session            ``ctx._session`` (Flask >= 3.1)    the plain ``ctx.session`` attribute
 has_handled_a_request     ``Flask._got_first_request``       ``False`` (the caller's safe side)
+requests_keep_setup_open  ``Flask._got_first_request``       nothing to restore (no such flag)
 header_fields             ``Headers._list``                  a copy: ``list(headers.items())``
 headers_from_fields       ``Headers._list``                  ``Headers(fields)``
 redis_write_client        ``BaseRedisCache._write_client``   ``None``: callers use cachelib's API
@@ -29,7 +30,8 @@ It also holds the one public name whose spelling moves between supported release
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +142,21 @@ def has_handled_a_request(app: flask.Flask) -> bool:
     Without the private flag the answer is ``False``: callers use it to turn a fast path on.
     """
     return bool(getattr(app, "_got_first_request", False))
+
+
+@contextmanager
+def requests_keep_setup_open(app: flask.Flask) -> Iterator[None]:
+    """Requests made inside (a test client rendering pages at start-up) leave ``app`` open to
+    set-up: Flask's first-request flag is put back as it was if it was not set before.
+
+    Without the private flag there is nothing to put back.
+    """
+    was_set = has_handled_a_request(app)
+    try:
+        yield
+    finally:
+        if not was_set and hasattr(app, "_got_first_request"):
+            app._got_first_request = False
 
 
 # -- Werkzeug: header fields without copying -----------------------------------------------------

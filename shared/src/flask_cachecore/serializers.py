@@ -10,6 +10,7 @@ A value that cannot be read back (garbage, truncation, a failed signature) is re
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -156,11 +157,9 @@ class SignedPickleSerializer(Serializer):
 
 class SizeLimitedSerializer(Serializer):
     """Another serializer (ours or cachelib's) that refuses values whose serialized form is
-    over ``max_bytes``, before any byte reaches the backend.
-
-    This is the per-entry limit of every network and file backend: they all serialize
-    through their ``serializer``. :class:`~flask_cachecore.FailSafeCache` turns the refusal
-    into a failed write counted in ``too_large`` (never a breaker failure).
+    over ``max_bytes``, before any byte reaches the backend. :func:`limit_entry_size` is
+    what backends use: it keeps the serializer's own type; this wrapper is its fallback for
+    a serializer whose class cannot be extended.
 
     >>> limited = SizeLimitedSerializer(PickleSerializer(), max_bytes=64)
     >>> limited.loads(limited.dumps("small"))
@@ -185,6 +184,64 @@ class SizeLimitedSerializer(Serializer):
 
     def loads(self, data: bytes | None) -> Any:
         return self.inner.loads(data)
+
+
+#: the size-limited subclass made for each serializer class, made once
+_SIZE_LIMITED: dict[type, type] = {}
+
+
+def _size_limited_class(base: type) -> type:
+    found = _SIZE_LIMITED.get(base)
+    if found is not None:
+        return found
+    base_dumps: Any = base.dumps  # type: ignore[attr-defined]
+
+    def dumps(self: Any, value: Any, *args: Any, **kwargs: Any) -> bytes:
+        data: bytes = base_dumps(self, value, *args, **kwargs)
+        if len(data) > self.max_entry_bytes:
+            raise EntryTooLargeError(len(data), self.max_entry_bytes)
+        return data
+
+    made = type(
+        base.__name__,
+        (base,),
+        {
+            "dumps": dumps,
+            "__module__": base.__module__,
+            "__qualname__": base.__qualname__,
+            "__doc__": f"{base.__qualname__}, refusing values over ``max_entry_bytes``.",
+        },
+    )
+    _SIZE_LIMITED[base] = made
+    return made
+
+
+def limit_entry_size(serializer: Any, max_bytes: int) -> Any:
+    """``serializer``, refusing values whose serialized form is over ``max_bytes`` with
+    :class:`~flask_cachecore.errors.EntryTooLargeError` before any byte reaches the backend.
+
+    This is the per-entry limit of every network and file backend: they all serialize
+    through their ``serializer``; :class:`~flask_cachecore.FailSafeCache` turns the refusal
+    into a failed write counted in ``too_large`` (never a breaker failure). The result is a
+    copy of ``serializer`` whose class is a subclass of its own, so code that checks the type
+    of a backend's serializer (Flask-Caching's suite does) sees the class it configured.
+
+    >>> limited = limit_entry_size(JSONSerializer(), max_bytes=16)
+    >>> isinstance(limited, JSONSerializer), limited.loads(limited.dumps([1, 2]))
+    (True, [1, 2])
+    >>> limited.dumps("x" * 100)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    flask_cachecore.errors.EntryTooLargeError: a value of ... bytes is over the limit of 16 ...
+    """
+    if max_bytes < 1:
+        raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
+    try:
+        limited = copy.copy(serializer)
+        limited.__class__ = _size_limited_class(type(serializer))
+        limited.max_entry_bytes = max_bytes
+    except (TypeError, AttributeError):  # a module, a class with __slots__, a C type
+        return SizeLimitedSerializer(serializer, max_bytes)
+    return limited
 
 
 _IMMUTABLE_SCALARS: frozenset[type] = frozenset({str, bytes, int, float, bool, complex, type(None)})

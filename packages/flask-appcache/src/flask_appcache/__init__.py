@@ -1,5 +1,9 @@
-"""flask-appcache: a skeleton that installs and imports; its README says what it will do."""
+"""flask-appcache: an Application Cache manifest and a service worker from one list of URLs."""
+
+from .errors import AppcacheError
+from .extension import Appcache
+from .manifest import Entry, Listing
 
 __version__ = "0.1.0"
 
-__all__: list[str] = []
+__all__ = ["Appcache", "AppcacheError", "Entry", "Listing"]

@@ -8,7 +8,7 @@ from .handlers import RequestHandler, ResponseHandler, easy_setup
 from .middleware import HTTPCacheMiddleware
 from .store import Store, StoredResponse
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Config",

@@ -35,6 +35,15 @@ class Config:
     :param cache_name: the cache's name in ``Cache-Status`` (RFC 9211).
     :param max_variants: most variants (by ``Vary``) kept per URL; the oldest is dropped.
     :param max_body_size: bodies larger than this many bytes are not stored.
+    :param max_entry_bytes: a stored response larger than this (its body and fields, as
+        flask-cachecore's ``approximate_size`` counts them) is not stored, in any backend;
+        counted in ``stats()["too_large"]``; 0 for no limit.
+    :param max_bytes: the byte budget of the in-process store that ``HTTPCache`` and
+        ``easy_setup`` create (least recently used responses go first); other backends have
+        their own limits (Redis ``maxmemory``, Memcached ``-m``); 0 for no budget.
+    :param max_query_variants: the most query strings stored per path (scheme, host and
+        path); storing one more forgets the oldest, so clients cannot grow the store without
+        bound by varying the query.
     :param heuristic_fraction: part of ``Date`` - ``Last-Modified`` used as heuristic lifetime
         (at most 0.1, RFC 9111 §4.2.2); 0 turns heuristic freshness off.
     :param heuristic_max_age: ceiling of a heuristic lifetime in seconds.
@@ -46,6 +55,14 @@ class Config:
     :param hit_lane: let the request handler serve a fresh hit before Flask builds a request
         context when nothing else in the app would see the request (no other hook, teardown
         or signal receiver; see :mod:`flask_httpcache.lane`); False: always through the hook.
+    :param trusted_hosts: the hosts whose requests are cached (names as in Flask's
+        ``TRUSTED_HOSTS``: ``example.com``, ``.example.com`` for it and its subdomains); a
+        request for any other host bypasses the cache. None: any valid host, up to
+        ``max_hosts``.
+    :param max_hosts: without ``trusted_hosts``, the most distinct ``Host`` values (with
+        port) one process admits into keys; requests for further hosts bypass the cache.
+    :param store_set_cookie: store responses that carry ``Set-Cookie`` (and replay the field)
+        as RFC 9111 allows; False (the default) never stores them.
     :param clock: the wall clock (seconds since the epoch); tests pass a fake one.
     :param background: runs a stale-while-revalidate refresh; tests pass a synchronous one.
     """
@@ -56,12 +73,18 @@ class Config:
     cache_name: str = "flask-httpcache"
     max_variants: int = 16
     max_body_size: int = 1024 * 1024
+    max_entry_bytes: int = 1024 * 1024 + 64 * 1024
+    max_bytes: int = 32 * 1024 * 1024
+    max_query_variants: int = 256
     heuristic_fraction: float = 0.1
     heuristic_max_age: int = 24 * 3600
     stale_retention: int = 3600
     auto_etag: bool = True
     targeted_fields: tuple[str, ...] = ("CDN-Cache-Control",)
     hit_lane: bool = True
+    trusted_hosts: Collection[str] | None = None
+    max_hosts: int = 16
+    store_set_cookie: bool = False
     clock: Callable[[], float] = time.time
     background: Runner = field(default=run_in_background)
 
@@ -69,12 +92,36 @@ class Config:
         if isinstance(self.resource_exemptions, str):
             self.resource_exemptions = (self.resource_exemptions,)
         self.resource_exemptions = tuple(self.resource_exemptions)
-        for name in ("max_variants", "max_body_size", "heuristic_max_age", "stale_retention"):
+        if isinstance(self.trusted_hosts, str):
+            self.trusted_hosts = (self.trusted_hosts,)
+        if self.trusted_hosts is not None:
+            self.trusted_hosts = tuple(self.trusted_hosts)
+            if not all(isinstance(host, str) and host for host in self.trusted_hosts):
+                raise CacheConfigError(
+                    "trusted_hosts", self.trusted_hosts, "must be a list of host names"
+                )
+        for name in (
+            "max_variants",
+            "max_body_size",
+            "heuristic_max_age",
+            "stale_retention",
+            "max_hosts",
+            "max_entry_bytes",
+            "max_bytes",
+            "max_query_variants",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise CacheConfigError(name, value, "must be a non-negative integer")
-        if self.max_variants < 1:
-            raise CacheConfigError("max_variants", self.max_variants, "must be at least 1")
+        for name in (
+            "max_variants",
+            "max_hosts",
+            "max_entry_bytes",
+            "max_bytes",
+            "max_query_variants",
+        ):
+            if getattr(self, name) < 1:
+                raise CacheConfigError(name, getattr(self, name), "must be at least 1")
         if not 0 <= self.heuristic_fraction <= 0.1:
             raise CacheConfigError(
                 "heuristic_fraction", self.heuristic_fraction, "must be between 0 and 0.1"
@@ -94,12 +141,18 @@ class Config:
             "CACHE_NAME": "cache_name",
             "MAX_VARIANTS": "max_variants",
             "MAX_BODY_SIZE": "max_body_size",
+            "MAX_ENTRY_BYTES": "max_entry_bytes",
+            "MAX_BYTES": "max_bytes",
+            "MAX_QUERY_VARIANTS": "max_query_variants",
             "HEURISTIC_FRACTION": "heuristic_fraction",
             "HEURISTIC_MAX_AGE": "heuristic_max_age",
             "STALE_RETENTION": "stale_retention",
             "AUTO_ETAG": "auto_etag",
             "TARGETED_FIELDS": "targeted_fields",
             "HIT_LANE": "hit_lane",
+            "TRUSTED_HOSTS": "trusted_hosts",
+            "MAX_HOSTS": "max_hosts",
+            "STORE_SET_COOKIE": "store_set_cookie",
         }
         kwargs = {
             attribute: config[f"HTTPCACHE_{key}"]

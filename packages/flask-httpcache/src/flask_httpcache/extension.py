@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_cachecore import make_cache
 
@@ -59,8 +59,18 @@ class HTTPCache:
           ``HTTPCACHE_REQUEST_CONTROLS_CACHE`` [True], ``HTTPCACHE_CACHE_NAME``
           [flask-httpcache], ``HTTPCACHE_MAX_VARIANTS`` [16], ``HTTPCACHE_MAX_BODY_SIZE``
           [1 MiB], ``HTTPCACHE_HEURISTIC_FRACTION`` [0.1], ``HTTPCACHE_HEURISTIC_MAX_AGE``
-          [86400], ``HTTPCACHE_STALE_RETENTION`` [3600], ``HTTPCACHE_AUTO_ETAG`` [True];
+          [86400], ``HTTPCACHE_STALE_RETENTION`` [3600], ``HTTPCACHE_AUTO_ETAG`` [True],
+          ``HTTPCACHE_TARGETED_FIELDS``, ``HTTPCACHE_HIT_LANE`` [True];
+        - bounds: ``HTTPCACHE_MAX_BYTES`` [32 MiB, the in-process store],
+          ``HTTPCACHE_MAX_ENTRY_BYTES`` [1 MiB + 64 KiB], ``HTTPCACHE_MAX_QUERY_VARIANTS``
+          [256 per path], ``HTTPCACHE_MAX_HOSTS`` [16], ``HTTPCACHE_TRUSTED_HOSTS`` [Flask's
+          ``TRUSTED_HOSTS``, else ``[SERVER_NAME]``, else None: any valid host];
+        - ``HTTPCACHE_STORE_SET_COOKIE`` [False]: store responses with ``Set-Cookie``;
         - ``HTTPCACHE_MIDDLEWARE`` [False]: also wrap ``app.wsgi_app`` in the WSGI fast path.
+
+        .. versionchanged:: 0.2.0
+            Bounds in bytes, query strings and hosts; ``Set-Cookie`` responses not stored;
+            the middleware goes inside a ``ProxyFix`` that wraps the app already.
 
         :raises RuntimeError: if the app already has it.
         :raises flask_cachecore.CacheConfigError: for a bad value, naming its key.
@@ -69,6 +79,14 @@ class HTTPCache:
             raise RuntimeError("flask-httpcache is already set up on this app")
         app.config.setdefault("HTTPCACHE_TYPE", "SimpleCache")
         app.config.setdefault("HTTPCACHE_MIDDLEWARE", False)
+        # read by make_cache too: the byte budget of SimpleCache, the entry limit of every
+        # backend (checked on the serialized value before it is written)
+        app.config.setdefault("HTTPCACHE_MAX_BYTES", Config.max_bytes)
+        app.config.setdefault("HTTPCACHE_MAX_ENTRY_BYTES", Config.max_entry_bytes)
+        if app.config.get("HTTPCACHE_TRUSTED_HOSTS") is None:
+            server_name = app.config.get("SERVER_NAME")
+            trusted = app.config.get("TRUSTED_HOSTS") or ([server_name] if server_name else None)
+            app.config["HTTPCACHE_TRUSTED_HOSTS"] = trusted
         config = Config.from_flask_config(app.config)
         serializer = None
         if app.config["HTTPCACHE_TYPE"] in IN_PROCESS_TYPES and not app.config.get(
@@ -80,8 +98,15 @@ class HTTPCache:
         )
         middleware = None
         if app.config["HTTPCACHE_MIDDLEWARE"]:
-            middleware = HTTPCacheMiddleware(app.wsgi_app, store)
-            app.wsgi_app = middleware  # type: ignore[method-assign]
+            outer = app.wsgi_app
+            if isinstance(outer, ProxyFix):
+                # inside the ProxyFix, so the middleware keys on the host and scheme the
+                # app sees (RFC 9111 §7.1)
+                middleware = HTTPCacheMiddleware(outer.app, store)
+                outer.app = middleware
+            else:
+                middleware = HTTPCacheMiddleware(outer, store)
+                app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["httpcache"] = HTTPCacheState(
             store, RequestHandler(store, app), ResponseHandler(store, app), middleware
         )
@@ -96,10 +121,9 @@ cli = AppGroup("httpcache", help="Inspect and purge the shared HTTP cache.")
 def purge_command(url: str) -> None:
     """Forget every stored response of URL (all its variants)."""
     store = state_of(current_app).store
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
+    key = store.url_key(url, current_app.config.get("APPLICATION_ROOT") or "")
+    if key is None:
         raise click.BadParameter("give an absolute URL, such as https://example.com/page")
-    key = store.uri_key(parts.scheme, parts.netloc, unquote(parts.path, "latin-1"), parts.query)
     found = store.invalidate(key)
     click.echo(f"purged {url}" if found else f"{url} was not stored")
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from cachelib import BaseCache
 from flask import Flask, current_app, g, request
@@ -23,7 +23,6 @@ from flask.sessions import SessionMixin
 from flask.wrappers import Response
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import http_date
-from werkzeug.wsgi import get_host
 
 from flask_cachecore import DistributedLock
 from flask_cachecore.compat import current_request_context, opened_session
@@ -33,6 +32,7 @@ from .config import Config
 from .responses import CachedResponse, response_from_entry, server_dates_responses
 from .store import Store, StoredResponse, freshen, in_process_cache
 from .storing import make_entry
+from .target import environ_target
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,11 @@ def environ_header(environ: dict[str, Any]) -> Callable[[str], str | None]:
     return header
 
 
-def environ_uri_key(store: Store, environ: dict[str, Any]) -> str:
+def environ_uri_key(store: Store, environ: dict[str, Any]) -> str | None:
     """The key of the request target: scheme, host, path and query, as the WSGI server (and a
-    ProxyFix in front of the app, if any) gave them (RFC 9111 §4, §7.1)."""
+    ProxyFix in front of the app, if any) gave them, each encoded apart (RFC 9111 §4, §7.1;
+    see :mod:`flask_httpcache.target`). None when the request must bypass the cache: its
+    scheme or ``Host`` is not valid, or its host is not one the store admits."""
     raw = (
         environ.get("wsgi.url_scheme", "http"),
         environ.get("HTTP_HOST"),
@@ -80,9 +82,21 @@ def environ_uri_key(store: Store, environ: dict[str, Any]) -> str:
     )
     key = store.environ_keys.get(raw)
     if key is None:
-        key = store.uri_key(raw[0], get_host(environ), raw[4] + raw[5], raw[6])
+        target = environ_target(environ)
+        if target is None or not store.admits_host(target[1]):
+            return None
+        key = store.uri_key(*target)
         store.remember_environ_key(raw, key)
     return key
+
+
+def path_key_of(store: Store, environ: dict[str, Any]) -> str | None:
+    """The key of the request's URL without its query, when it has a query (for
+    :attr:`Config.max_query_variants`); None otherwise."""
+    if not environ.get("QUERY_STRING"):
+        return None
+    target = environ_target(environ)
+    return None if target is None else store.uri_key(*target[:3], "")
 
 
 def request_directives(config: Config, environ: dict[str, Any]) -> rules.Directives:
@@ -235,6 +249,9 @@ class SharedCache:
             context._httpcache = RequestState(now, fwd="bypass", bypass=True)
             return None
         uri_key = environ_uri_key(self.store, environ)
+        if uri_key is None:
+            context._httpcache = RequestState(now, fwd="bypass", bypass=True)
+            return None
         if method != "GET" and method != "HEAD":
             state = context._httpcache = RequestState(now, uri_key, "method", bypass=True)
             return self.precondition_for_unsafe(state, environ, method)
@@ -390,7 +407,9 @@ class SharedCache:
             else:
                 state.uri_key = environ_uri_key(self.store, environ)
                 state.directives = request_directives(config, environ)
-                if method not in ("GET", "HEAD"):
+                if state.uri_key is None:
+                    state.bypass, state.fwd = True, "bypass"
+                elif method not in ("GET", "HEAD"):
                     state.bypass, state.fwd = True, "method"
         if method not in rules.SAFE_METHODS:
             self.invalidate_after_unsafe(response, state)
@@ -526,7 +545,7 @@ class SharedCache:
         if entry is None:
             logger.debug("not stored (%s): %s", reason, request.url)
             return False
-        return self.store.save(state.uri_key, entry, now)
+        return self.store.save(state.uri_key, entry, now, path_key_of(self.store, request.environ))
 
     def freshen_from_304(
         self, state: RequestState, entry: StoredResponse, response: Response, now: float
@@ -580,13 +599,13 @@ class SharedCache:
             value = response.headers.get(name)
             if not value:
                 continue
-            target = urlsplit(urljoin(base, value))
+            url = urljoin(base, value)
+            target = urlsplit(url)
             if (target.scheme, target.netloc.lower()) != (origin.scheme, origin.netloc.lower()):
                 continue
-            path = unquote(target.path, encoding="latin-1")
-            self.store.invalidate(
-                self.store.uri_key(target.scheme, target.netloc, path, target.query)
-            )
+            key = self.store.url_key(url, request.script_root)
+            if key is not None:
+                self.store.invalidate(key)
 
 
 def head_matches_stored(response: Response, entry: StoredResponse) -> bool:
@@ -647,7 +666,7 @@ def snapshot(response: Response) -> Response | None:
 def _store_of(cache: BaseCache | Store | None, config: Config | None) -> Store:
     if isinstance(cache, Store):
         return cache
-    return Store(cache if cache is not None else in_process_cache(), config)
+    return Store(cache if cache is not None else in_process_cache(config=config), config)
 
 
 class _Handler:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from cachelib import BaseCache
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import rules
 from .config import Config
@@ -54,6 +55,13 @@ class HTTPCacheMiddleware:
         cache: BaseCache | Store,
         config: Config | None = None,
     ) -> None:
+        if isinstance(wsgi_app, ProxyFix):
+            # the app would see the forwarded host and scheme, this middleware the raw ones:
+            # a page made for one would be served under the key of the other (RFC 9111 §7.1)
+            raise ValueError(
+                "HTTPCacheMiddleware must not wrap a ProxyFix: put the ProxyFix outside it"
+                " (app.wsgi_app = ProxyFix(HTTPCacheMiddleware(app.wsgi_app, ...)))"
+            )
         self.store = cache if isinstance(cache, Store) else Store(cache, config)
         self.config = self.store.config
         from .lane import HitLane
@@ -82,7 +90,10 @@ class HTTPCacheMiddleware:
         config = self.config
         if config.resource_exemptions and config.is_exempt(environ.get("PATH_INFO", "")):
             return None
-        entry, _ = self.store.lookup(environ_uri_key(self.store, environ), environ_header(environ))
+        uri_key = environ_uri_key(self.store, environ)
+        if uri_key is None:
+            return None
+        entry, _ = self.store.lookup(uri_key, environ_header(environ))
         if entry is None or rules.is_no_cache(entry.directives):
             return None
         age = entry.current_age(config.clock())

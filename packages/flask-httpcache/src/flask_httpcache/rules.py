@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
+from werkzeug.datastructures import ETags
 from werkzeug.http import parse_date, parse_list_header, unquote_header_value
 
 from flask_cachecore.compat import parse_etags
@@ -253,12 +254,78 @@ def forbids_serving_stale(directives: Mapping[str, str | None]) -> bool:
     return any(name in directives for name in ("must-revalidate", "proxy-revalidate", "s-maxage"))
 
 
-def normalize_field_value(value: str | None) -> str | None:
-    """A request field value as Vary compares it: whitespace collapsed, tokens in lower case
-    around commas (RFC 9111 §4.1). None (absent) stays distinct from "" (empty)."""
+#: request fields defined as comma-separated lists (RFC 9110 §5.6.1): their elements may be
+#: compared without the whitespace around them, and empty elements dropped
+LIST_FIELDS = frozenset(
+    {
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "if-match",
+        "if-none-match",
+        "pragma",
+        "te",
+    }
+)
+#: of those, the fields whose whole value is case-insensitive: content codings (RFC 9110
+#: §8.4.1), charsets (§8.3.2) and language ranges (RFC 4647 §2), with their ``q`` weights
+CASELESS_FIELDS = frozenset({"accept-charset", "accept-encoding", "accept-language"})
+
+
+def split_commas(value: str) -> list[str]:
+    """``value`` split at its commas outside quoted strings (RFC 9110 §5.6.1, §5.6.4).
+
+    >>> split_commas('a, "b,c" ,d')
+    ['a', ' "b,c" ', 'd']
+    """
+    if '"' not in value:
+        return value.split(",")
+    parts: list[str] = []
+    start, quoted, escaped = 0, False, False
+    for position, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif quoted:
+            if char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == ",":
+            parts.append(value[start:position])
+            start = position + 1
+    parts.append(value[start:])
+    return parts
+
+
+def normalize_field_value(name: str, value: str | None) -> str | None:
+    """A request field value as Vary compares it (RFC 9111 §4.1): normalised only where the
+    change cannot alter its meaning. Every value loses the whitespace around it (RFC 9110
+    §5.5) and around its commas outside quoted strings, which is also how servers join several
+    field lines (RFC 9110 §5.3); a list field (:data:`LIST_FIELDS`) also loses its empty
+    elements (§5.6.1); only the fields of :data:`CASELESS_FIELDS` are compared in lower
+    case. Everything else is compared byte for byte: ``X-Api-Key: SECRETALICE`` does not
+    match ``SecretAlice``. None (absent) stays distinct from "" (empty).
+
+    >>> normalize_field_value("accept-encoding", " GZIP ,br,, ")
+    'gzip, br'
+    >>> normalize_field_value("x-api-key", " SecretAlice ")
+    'SecretAlice'
+    """
     if value is None:
         return None
-    return ",".join(" ".join(part.split()).lower() for part in value.split(","))
+    name = name.lower()
+    if "," in value:
+        elements = [part.strip(" \t") for part in split_commas(value)]
+        if name in LIST_FIELDS:
+            elements = [element for element in elements if element]
+        value = ", ".join(elements)
+    else:
+        value = value.strip(" \t")
+    return value.lower() if name in CASELESS_FIELDS else value
 
 
 def vary_names(values: Iterable[str]) -> tuple[str, ...] | None:
@@ -275,12 +342,19 @@ def vary_names(values: Iterable[str]) -> tuple[str, ...] | None:
     return tuple(sorted(names))
 
 
+def field_etags(value: str) -> ETags:
+    """The entity tags of an ``If-Match`` / ``If-None-Match`` value, through Werkzeug's
+    parser, given the value without surrounding whitespace (RFC 9110 §5.5): Werkzeug 3.1.8's
+    ``parse_etags`` loops forever on a value that ends in a line feed."""
+    return parse_etags(value.strip())
+
+
 def etag_matches_weakly(header: str | None, etag: str | None) -> bool:
     """``If-None-Match`` uses the weak comparison (RFC 9110 §13.1.2): ``*`` matches any stored
     representation, a list matches if one tag equals ``etag`` ignoring weakness."""
     if header is None:
         return False
-    etags = parse_etags(header)
+    etags = field_etags(header)
     if etags.star_tag:
         return True
     if etag is None:
@@ -294,7 +368,7 @@ def etag_matches_strongly(header: str | None, etag: str | None) -> bool:
     """``If-Match`` uses the strong comparison (RFC 9110 §13.1.1): weak tags never match."""
     if header is None:
         return True
-    etags = parse_etags(header)
+    etags = field_etags(header)
     if etags.star_tag:
         return etag is not None
     if etag is None or etag.startswith("W/"):

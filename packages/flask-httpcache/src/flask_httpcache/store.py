@@ -30,9 +30,11 @@ from flask_cachecore import (
     request_key,
 )
 from flask_cachecore.keys import digest
+from flask_cachecore.serializers import approximate_size
 
 from . import rules
 from .config import Config
+from .target import host_is_allowed, host_name, url_target
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,16 @@ def in_process_serializer() -> InProcessSerializer:
     return InProcessSerializer(trusted=(StoredResponse, Index))
 
 
-def in_process_cache(threshold: int = 1000) -> MemoryCache:
-    """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded."""
-    return MemoryCache(threshold=threshold, serializer=in_process_serializer())
+def in_process_cache(threshold: int = 1000, config: Config | None = None) -> MemoryCache:
+    """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded in
+    entries and in bytes (:attr:`Config.max_bytes`, :attr:`Config.max_entry_bytes`)."""
+    config = config or Config()
+    return MemoryCache(
+        threshold=threshold,
+        serializer=in_process_serializer(),
+        max_bytes=config.max_bytes or None,
+        max_entry_bytes=config.max_entry_bytes or None,
+    )
 
 
 @dataclass(slots=True)
@@ -120,6 +129,12 @@ class StoreCounters:
     misses: int = 0
     stores: int = 0
     invalidations: int = 0
+    #: responses not stored for being larger than ``Config.max_entry_bytes``
+    too_large: int = 0
+    #: URLs forgotten to keep ``Config.max_query_variants`` query strings per path
+    query_variants_dropped: int = 0
+    #: requests that bypassed the cache because their host was not admitted
+    hosts_refused: int = 0
 
 
 class Store:
@@ -136,14 +151,17 @@ class Store:
         self.config = config or Config()
         self.counters = StoreCounters()
         self._lock = threading.Lock()
-        self._keys: dict[tuple[str, str, str, str | bytes, str], str] = {}
+        self._keys: dict[tuple[str, str, str, str, str], str] = {}
         #: URI keys by the raw WSGI environ values they come from (see ``environ_uri_key``)
         self.environ_keys: dict[tuple[str | None, ...], str] = {}
+        #: the hosts (with port) this process admitted into keys, at most Config.max_hosts
+        self._hosts: set[str] = set()
 
     # keys -----------------------------------------------------------------------------------
 
-    def uri_key(self, scheme: str, host: str, path: str, query: str | bytes) -> str:
-        """The key of a target URI: scheme, host, path and query (RFC 9111 §4, §7.1)."""
+    def uri_key(self, scheme: str, host: str, path: str, query: str) -> str:
+        """The key of a target URI from its parts as :mod:`flask_httpcache.target` encodes
+        them (RFC 9111 §4, §7.1)."""
         memo = (scheme, host, path, query, self.config.master_salt)
         key = self._keys.get(memo)
         if key is None:
@@ -154,6 +172,31 @@ class Store:
                 self._keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
             self._keys[memo] = key
         return key
+
+    def admits_host(self, host: str) -> bool:
+        """Whether ``host`` (as :func:`~flask_httpcache.target.key_host` gives it) may enter a
+        key: one of :attr:`Config.trusted_hosts` when that is set, else one of the first
+        :attr:`Config.max_hosts` hosts this process saw (RFC 9111 §7: clients choose the
+        ``Host``, and every value would create keys of its own). The others bypass the cache.
+        """
+        trusted = self.config.trusted_hosts
+        if trusted:
+            admitted = host_is_allowed(host_name(host), trusted)
+        elif host in self._hosts:
+            return True
+        else:
+            with self._lock:
+                admitted = len(self._hosts) < self.config.max_hosts
+                if admitted:
+                    self._hosts.add(host)
+        if not admitted:
+            self.counters.hosts_refused += 1
+        return admitted
+
+    def url_key(self, url: str, script_root: str = "") -> str | None:
+        """The key of an absolute URL (see :func:`~flask_httpcache.target.url_target`)."""
+        target = url_target(url, script_root)
+        return None if target is None else self.uri_key(*target)
 
     def remember_environ_key(self, raw: tuple[str | None, ...], key: str) -> None:
         if len(self.environ_keys) >= KEY_MEMO_SIZE:
@@ -179,7 +222,7 @@ class Store:
             return None, "uri-miss"
         if not index.vary:
             return (index.entry, "") if well_formed_entry(index.entry) else (None, "uri-miss")
-        values = tuple(rules.normalize_field_value(header(name)) for name in index.vary)
+        values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
         entry = self.cache.get(
             self.variant_key(uri_key, index.generation, self.variant_digest(values))
         )
@@ -203,12 +246,21 @@ class Store:
         uri_key: str,
         entry: StoredResponse,
         now: float,
+        path_key: str | None = None,
     ) -> bool:
         """Store ``entry`` as the variant its ``vary_values`` select; the newest response wins
         over an older one with the same values, and the oldest variant goes beyond
-        :attr:`Config.max_variants`."""
+        :attr:`Config.max_variants`. ``path_key``: the key of the URL without its query,
+        when it has one, which keeps :attr:`Config.max_query_variants` per path. An entry
+        over :attr:`Config.max_entry_bytes` is not stored."""
+        limit = self.config.max_entry_bytes
+        if limit and approximate_size(entry) > limit:
+            self.counters.too_large += 1
+            return False
         timeout = self.entry_timeout(entry, now)
         with self._lock:
+            if path_key is not None:
+                self.admit_query_variant(path_key, uri_key, timeout)
             index = self.cache.get(uri_key)
             if not well_formed_index(index) or index.vary != entry.vary:
                 index = Index(secrets.token_hex(4), entry.vary)
@@ -232,6 +284,33 @@ class Store:
             self.counters.stores += 1
         return bool(ok)
 
+    def admit_query_variant(self, path_key: str, uri_key: str, timeout: int) -> None:
+        """Count ``uri_key`` among the URLs with a query of its path, and forget the oldest
+        beyond :attr:`Config.max_query_variants` (RFC 9111 §7: the client chooses the query).
+
+        The list lives under ``<path key>|queries`` for at least a day, or as long as the
+        entry just stored; several processes may race on it, which can let a few more URLs
+        in for a while, never without bound."""
+        family = path_key + "|queries"
+        members = self.cache.get(family)
+        members = list(members) if isinstance(members, list) else []
+        if uri_key in members:
+            return
+        members.append(uri_key)
+        while len(members) > self.config.max_query_variants:
+            self.forget(members.pop(0))
+            self.counters.query_variants_dropped += 1
+        self.cache.set(family, members, timeout=max(timeout, 24 * 3600))
+
+    def forget(self, uri_key: str) -> None:
+        """Delete a URL's index and every variant it lists (not just make them unreachable,
+        as :meth:`invalidate` does): for bounds, where the space must come back now."""
+        index = self.cache.get(uri_key)
+        if well_formed_index(index):
+            for variant in index.variants:
+                self.cache.delete(self.variant_key(uri_key, index.generation, variant))
+        self.cache.delete(uri_key)
+
     def invalidate(self, uri_key: str) -> bool:
         """Forget every stored response of a URL (RFC 9111 §4.4)."""
         self.counters.invalidations += 1
@@ -239,7 +318,11 @@ class Store:
 
     def stats(self) -> dict[str, Any]:
         backend = self.cache.stats() if isinstance(self.cache, FailSafeCache) else {}
-        return {**backend, **vars(self.counters)}
+        ours = vars(self.counters)
+        # refused by the store's own check, or by the backend's serializer (make_cache's
+        # MAX_ENTRY_BYTES measures the serialized value)
+        too_large = ours["too_large"] + backend.get("too_large", 0)
+        return {**backend, **ours, "too_large": too_large}
 
 
 def _malformed(what: str, value: Any) -> bool:

@@ -29,8 +29,9 @@ def make_entry(
     RFC 9111 §3: a final status understood by the cache; no ``no-store`` (unless
     ``must-understand``) nor unqualified ``private``; §3.5 for ``Authorization``; explicit
     freshness or a heuristically cacheable status. Our policy for ``Set-Cookie`` (§7.3): a
-    response that sets a cookie is stored only when it is explicitly ``public``, and its
-    ``Set-Cookie`` fields are never stored, so no user receives another user's cookie.
+    response that sets a cookie is not stored, whatever its directives, since its body is
+    often made for the one client the cookie is for; ``Config.store_set_cookie`` stores it
+    as RFC 9111 allows, ``Set-Cookie`` fields included (§3.1).
     """
     if not rules.is_final_storable_status(status):
         return None, "status"
@@ -51,7 +52,7 @@ def make_entry(
         directives
     ):
         return None, "authorization"
-    if header_values(headers, "Set-Cookie") and "public" not in directives:
+    if not config.store_set_cookie and header_values(headers, "Set-Cookie"):
         return None, "set-cookie"
     vary = rules.vary_names(header_values(headers, "Vary"))
     if vary is None:
@@ -85,8 +86,8 @@ def make_entry(
     unstored = rules.unstored_fields(
         directives, next(iter(header_values(headers, "Connection")), None)
     )
-    # Set-Cookie: see above; Age and Cache-Status are recomputed on every reuse
-    unstored.update(("set-cookie", "age", "cache-status"))
+    # Age and Cache-Status are recomputed on every reuse
+    unstored.update(("age", "cache-status"))
     kept = [(k, v) for k, v in headers if k.lower() not in unstored]
     if not header_values(kept, "Date"):
         from werkzeug.http import http_date
@@ -104,7 +105,7 @@ def make_entry(
             lifetime=lifetime,
             directives=directives,
             vary=vary,
-            vary_values=tuple(rules.normalize_field_value(request_header(n)) for n in vary),
+            vary_values=tuple(rules.normalize_field_value(n, request_header(n)) for n in vary),
             upstream_status=", ".join(header_values(headers, "Cache-Status")) or None,
         ),
         "",

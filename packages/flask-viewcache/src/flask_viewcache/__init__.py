@@ -4,10 +4,10 @@ API of Flask-Caching 2.x."""
 from .extension import DEFAULTS, Cache
 from .jinja import CacheExtension
 from .keys import SUPPORTED_HASH_FUNCTIONS, function_namespace, make_template_fragment_key
+from .response import CachedResponse
 from .signals import cache_memoize_hit, cache_memoize_miss, cache_view_hit, cache_view_miss
-from .views import CachedResponse
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "DEFAULTS",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import inspect
 import logging
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from cachelib import BaseCache
-from flask import Flask
+from cachelib.serializers import BaseSerializer as CachelibSerializer
+from flask import Flask, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -17,11 +21,19 @@ from flask_cachecore.backends import config_number
 from flask_cachecore.compat import current_app_or_none, redis_key_prefix, redis_write_client
 
 from .calls import Timeout, timeout_seconds
-from .keys import FRAGMENT_PREFIX, tag_version_key
-from .memoize import Memoized, memoized_of
+from .keys import (
+    FRAGMENT_PREFIX,
+    MEMO_PREFIX,
+    ArgumentBinder,
+    function_version_key,
+    memo_version_key,
+    tag_version_key,
+)
+from .memoize import Memoized, is_memoized, memoized_of
 from .storable import MalformedEntryError, thaw
 from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
 from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
+from .viewkeys import is_variant
 from .views import CachedView, QueryArgs
 
 logger = logging.getLogger(__name__)
@@ -37,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_IGNORE_ERRORS": False,
     "CACHE_SOURCE_CHECK": False,
     "CACHE_ENABLE_SIGNALS": False,
-    "CACHE_HASH_METHOD": None,
+    "CACHE_HASH_METHOD": hashlib.sha256,
     "CACHE_SERIALIZER": "pickle",
     "CACHE_LOCK": False,
     "CACHE_LOCK_TIMEOUT": 10.0,
@@ -46,6 +58,20 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_STORE_SESSION_VIEWS": False,
     "CACHE_MAX_BYTES": 32 * 1024 * 1024,
     "CACHE_MAX_ENTRY_BYTES": 1024 * 1024,
+    "CACHE_VIEW_KEY_REQUEST_PARTS": False,
+    "CACHE_FRAGMENT_KEY_DIGEST": False,
+}
+
+
+#: ``CACHE_TYPE`` names of Flask-Caching backends that this package builds itself (the rest are
+#: flask-cachecore's)
+_OWN_BACKENDS = {
+    "SASLMemcachedCache": "flask_viewcache.backends.SASLMemcachedCache",
+    "saslmemcached": "flask_viewcache.backends.SASLMemcachedCache",
+    "SpreadSASLMemcachedCache": "flask_viewcache.backends.SpreadSASLMemcachedCache",
+    "spreadsaslmemcached": "flask_viewcache.backends.SpreadSASLMemcachedCache",
+    "UWSGICache": "flask_viewcache.backends.UWSGICache",
+    "uwsgi": "flask_viewcache.backends.UWSGICache",
 }
 
 
@@ -53,8 +79,9 @@ class Cache:
     """Caching of views, memoized functions and template fragments for Flask apps.
 
     The API of Flask-Caching 2.x: an app ports by changing its import. One ``Cache`` can serve
-    several apps; it keeps no app of its own, and finds the current app's backend through
-    ``current_app``.
+    several apps: inside an app context it uses the current app's backend; outside any (a
+    background job, a CLI script, a test), the app it was last set up for (``cache.app``), as
+    Flask-Caching does.
 
     :param app: the app to set up now (else call :meth:`init_app`).
     :param with_jinja2_ext: install the ``{% cache %}`` template tag.
@@ -71,6 +98,8 @@ class Cache:
             raise ValueError("`config` must be a dict or None")
         self.with_jinja2_ext = with_jinja2_ext
         self.config = config
+        #: the app last given to :meth:`init_app`, used outside an app context
+        self.app: Flask | None = None
         if app is not None:
             self.init_app(app, config)
 
@@ -137,7 +166,21 @@ class Cache:
             source_check=bool(merged["CACHE_SOURCE_CHECK"]),
             hash_method=hash_method,
             store_session_views=bool(merged["CACHE_STORE_SESSION_VIEWS"]),
+            view_key_request_parts=bool(merged["CACHE_VIEW_KEY_REQUEST_PARTS"]),
         )
+        serializer = merged.get("CACHE_SERIALIZER")
+        if isinstance(serializer, type) and issubclass(serializer, CachelibSerializer):
+            try:
+                merged["CACHE_SERIALIZER"] = serializer()
+            except TypeError as exc:
+                raise CacheConfigError(
+                    "CACHE_SERIALIZER",
+                    serializer,
+                    f"Couldn't instantiate serializer with no arguments; pass an instance ({exc})",
+                ) from None
+        backend_name = merged.get("CACHE_TYPE")
+        if isinstance(backend_name, str) and backend_name in _OWN_BACKENDS:
+            merged["CACHE_TYPE"] = _OWN_BACKENDS[backend_name]
         backend = make_cache(merged, app=app)
         use_in_process_serializer(backend, merged)
         # a subclass that overrides get/set/... sees the decorators' traffic, versions included
@@ -164,28 +207,35 @@ class Cache:
             from .cli import viewcache_cli
 
             app.cli.add_command(viewcache_cli)
+        self.app = app
 
     # -- the backend of the current app --------------------------------------------------------
 
-    def store_or_none(self) -> Store | None:
-        """The :class:`Store` of the current app; ``None`` outside an app context or before
-        ``init_app`` (decorated functions then run uncached)."""
+    def _app(self) -> Flask | None:
+        """The current app, else (outside an app context) the one this cache was set up for."""
         app = current_app_or_none()
+        return self.app if app is None else app
+
+    def store_or_none(self) -> Store | None:
+        """The :class:`Store` of the current app (of :attr:`app` outside an app context);
+        ``None`` before ``init_app`` (decorated functions then run uncached)."""
+        app = self._app()
         if app is None:
             return None
         states = app.extensions.get("viewcache")
         return None if states is None else states.get(self)
 
     def store(self) -> Store:
-        """The :class:`Store` of the current app.
+        """The :class:`Store` of the current app (of :attr:`app` outside an app context).
 
-        :raises RuntimeError: outside an app context, or before ``init_app``.
+        :raises RuntimeError: before ``init_app``, or in the context of an app that this
+            cache is not set up for.
         """
-        app = current_app_or_none()
+        app = self._app()
         if app is None:
             raise RuntimeError(
-                "flask-viewcache needs an application context: use `with app.app_context():`"
-                " outside requests"
+                "this Cache is not set up for any app: call cache.init_app(app), or use it"
+                " inside an application context (`with app.app_context():`)"
             )
         found: Store | None = app.extensions.get("viewcache", {}).get(self)
         if found is None:
@@ -195,46 +245,80 @@ class Cache:
         return found
 
     @property
+    def hash_method(self) -> Callable[..., Any]:
+        """The hash constructor of keys (``CACHE_HASH_METHOD``) of the current app; assigning
+        it changes the keys made from then on, as in Flask-Caching."""
+        store = self.store_or_none()
+        found = None if store is None else store.settings.hash_method
+        return found or hashlib.sha256
+
+    @hash_method.setter
+    def hash_method(self, value: Callable[..., Any]) -> None:
+        if not callable(value):
+            raise CacheConfigError(
+                "CACHE_HASH_METHOD", value, "must be a hash constructor like hashlib.sha256"
+            )
+        store = self.store()
+        store.settings = dataclasses.replace(store.settings, hash_method=value)
+
+    @property
     def cache(self) -> BaseCache:
-        """The backend of the current app (behind its fail-safe wrapper)."""
+        """The backend of the current app itself, as in Flask-Caching (an instance of the
+        ``CACHE_TYPE`` class). The proxies (``cache.get`` ...) go through its fail-safe
+        wrapper; calls made on this object directly do not."""
+        direct = self.store().direct
+        return getattr(direct, "backend", direct)  # type: ignore[no-any-return]
+
+    @property
+    def _safe(self) -> BaseCache:
+        """The backend of the current app behind its fail-safe wrapper: what proxies use."""
         return self.store().direct  # type: ignore[no-any-return]
 
     # -- Flask-Caching's proxies ---------------------------------------------------------------
 
     def get(self, key: str) -> Any:
         """The value under ``key``; for the key of a ``cached`` view or a ``{% cache %}``
-        fragment, what the view returned or the fragment's text, as in Flask-Caching."""
-        return public_value(key, self.cache.get(key))
+        fragment, what the view returned or the fragment's text, and for a memoized call's
+        key (``f.make_cache_key(f.uncached, ...)``) its result while it is valid, as in
+        Flask-Caching."""
+        store = self.store()
+        local = store.local_versions
+        if local and key in local:  # a version kept in this process (in-process backends)
+            return local[key]
+        value = store.direct.get(key)
+        if key.startswith(MEMO_PREFIX) and not reading_envelopes.get():
+            return memoized_value(store, key, value)
+        return public_value(key, value)
 
     def set(self, key: str, value: Any, timeout: Timeout = None) -> bool:
-        return bool(self.cache.set(key, value, timeout=_plain_timeout(timeout)))
+        return bool(self._safe.set(key, value, timeout=_plain_timeout(timeout)))
 
     def add(self, key: str, value: Any, timeout: Timeout = None) -> bool:
-        return bool(self.cache.add(key, value, timeout=_plain_timeout(timeout)))
+        return bool(self._safe.add(key, value, timeout=_plain_timeout(timeout)))
 
     def delete(self, key: str) -> bool:
-        return bool(self.cache.delete(key))
+        return bool(self._safe.delete(key))
 
     def has(self, key: str) -> bool:
-        return bool(self.cache.has(key))
+        return bool(self._safe.has(key))
 
     def get_many(self, *keys: str) -> list[Any]:
-        values = self.cache.get_many(*keys)
+        values = self._safe.get_many(*keys)
         return [public_value(key, value) for key, value in zip(keys, values, strict=False)]
 
     def get_dict(self, *keys: str) -> dict[str, Any]:
-        found = self.cache.get_dict(*keys)
+        found = self._safe.get_dict(*keys)
         return {key: public_value(key, value) for key, value in found.items()}
 
     def set_many(self, mapping: dict[str, Any], timeout: Timeout = None) -> list[Any]:
-        return list(self.cache.set_many(mapping, timeout=_plain_timeout(timeout)))
+        return list(self._safe.set_many(mapping, timeout=_plain_timeout(timeout)))
 
     def delete_many(self, *keys: str) -> list[Any]:
-        return list(self.cache.delete_many(*keys))
+        return list(self._safe.delete_many(*keys))
 
     def unlink(self, *keys: str) -> list[Any]:
         """``delete_many``; Redis reclaims the memory in the background (``UNLINK``)."""
-        backend = self.cache
+        backend = self._safe
         raw: Any = getattr(backend, "backend", backend)
         client = redis_write_client(raw)
         if client is None or not keys:
@@ -252,11 +336,11 @@ class Cache:
         return list(keys)
 
     def inc(self, key: str, delta: int = 1) -> int | None:
-        result = self.cache.inc(key, delta)
+        result = self._safe.inc(key, delta)
         return None if result is None else int(result)
 
     def dec(self, key: str, delta: int = 1) -> int | None:
-        result = self.cache.dec(key, delta)
+        result = self._safe.dec(key, delta)
         return None if result is None else int(result)
 
     def clear(self) -> bool:
@@ -393,15 +477,66 @@ class Cache:
         With arguments, the result of that one call. Without, every result of the function;
         of one instance only when ``f`` is a method reached through that instance
         (``cache.delete_memoized(obj.method)``); of every instance when reached through the
-        class. A bound method supplies its own ``self``/``cls``.
+        class. A method reached through its instance supplies its ``self``; a classmethod
+        with arguments needs its class first (``delete_memoized(Cls.method, Cls, 1)``).
+
+        A function decorated with :meth:`cached` is treated as Flask-Caching treats it:
+        with arguments, the key its ``make_cache_key`` gives for ``(f.uncached, *args)`` is
+        deleted (for a constant ``key_prefix``, the entry itself); without, nothing happens.
+        Use :meth:`delete_cached` for views.
+
+        :raises ValueError: for a classmethod without its class, or a method reached through
+            its class without an instance, as in Flask-Caching.
         """
+        view = getattr(f, "_viewcache_view", None)
+        if isinstance(view, CachedView):
+            delete_cached_as_memoized(self, view, args, kwargs)
+            return
+        if not args and not kwargs and callable(f) and not is_memoized(f):
+            # Flask-Caching resets a version nothing reads: no error, nothing deleted
+            logger.warning("delete_memoized(%r): it is not memoized, nothing is deleted", f)
+            return
         memoized = memoized_of(f)
         memoized.delete(getattr(f, "__self__", None), args, kwargs)
 
     def delete_memoized_verhash(self, f: Callable[..., Any], *args: Any) -> None:
-        """Drop the version of a memoized function (of one instance, for a bound method):
-        every result stored under it becomes a miss, as with :meth:`delete_memoized`."""
-        memoized_of(f).delete(getattr(f, "__self__", None), (), {})
+        """Delete the version of a memoized function (of one instance, for a bound method):
+        every result stored under it becomes a miss, and the next call makes a new one."""
+        memoized_of(f).drop_version(getattr(f, "__self__", None))
+
+    # -- Flask-Caching's private helpers that ported code and tests call ------------------------
+
+    def _memvname(self, funcname: str) -> str:
+        """The key of the version of the memoized function named ``funcname`` (as
+        :func:`function_namespace` names it)."""
+        return function_version_key(funcname)
+
+    def _memoize_kwargs_to_args(
+        self, f: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """A call's arguments in Flask-Caching's order: each positional parameter takes its
+        keyword argument, else the next positional one, else its default (``None`` when it
+        has none or is in ``args_to_ignore``); the other keyword arguments sorted by name."""
+        ignored = kwargs.pop("args_to_ignore", None) or ()
+        binder = ArgumentBinder(f)
+        values: list[Any] = []
+        remaining = list(args)
+        for name, default in zip(binder.positional, binder.positional_defaults, strict=True):
+            if name in ignored:
+                value = None
+                if remaining:
+                    remaining.pop(0)
+            elif name in kwargs:
+                value = kwargs[name]
+            elif remaining:
+                value = remaining.pop(0)
+            else:
+                value = None if default is inspect.Parameter.empty else default
+            values.append(value)
+        values.extend(args[len(binder.positional) :])
+        named = set(binder.positional) | set(ignored)
+        others = {k: v for k, v in kwargs.items() if k not in named}
+        return tuple(values), dict(sorted(others.items()))
 
     def invalidate_tags(self, *tags: str) -> None:
         """Make every value stored with any of ``tags`` a miss, in every process that shares
@@ -428,10 +563,11 @@ class Cache:
 def public_value(key: str, value: Any) -> Any:
     """What Flask-Caching's ``cache.get`` gives for ``key``: the value a ``cached`` view
     returned (a stored abort is returned, not raised) or a fragment's text, taken out of its
-    envelope. A memoized value stays in its envelope: whether it is still valid depends on
-    versions stored under other keys (see the README's porting notes). The decorators of a
-    ``Cache`` subclass read through its ``get`` and need the envelope itself."""
-    if type(value) not in (tuple, list) or len(value) != 4 or value[0] != MARK or value[2]:
+    envelope (a tagged view's stays in it; memoized calls: :func:`memoized_value`). The
+    decorators of a ``Cache`` subclass read through its ``get`` and need the envelope itself."""
+    if type(value) not in (tuple, list) or len(value) != 4 or value[0] != MARK:
+        return value
+    if value[2] and not all(is_variant(version) for version in value[2]):
         return value
     if reading_envelopes.get():
         return value
@@ -445,6 +581,40 @@ def public_value(key: str, value: Any) -> Any:
         return exc
     except MalformedEntryError:
         return None
+
+
+def memoized_value(store: Store, key: str, value: Any) -> Any:
+    """What ``cache.get`` gives for a memoized call's key: the result while the version of
+    its function is current (``None`` after ``delete_memoized``). A value that depends on
+    more versions (a method's instance, tags) is given in its envelope: those versions are
+    kept under keys that the value's key does not name."""
+    if not (type(value) in (tuple, list) and len(value) == 4 and value[0] == MARK):
+        return value
+    versions = value[2]
+    if len(versions) != 1:
+        return value
+    current = store.version(memo_version_key(key))
+    return value[1] if current is not None and versions[0] == current else None
+
+
+def delete_cached_as_memoized(
+    cache: Cache, view: CachedView, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """``delete_memoized`` of a ``cached`` function, as Flask-Caching 2.5 does it: without
+    arguments nothing; with arguments, the key made for ``(f.uncached, *args)``, where the
+    view's parameters are filled in order (so the first one takes ``f.uncached``) and a
+    per-path key takes ``url_for`` of the view with them."""
+    if not args and not kwargs:
+        logger.debug("delete_memoized(%s) of a cached function deletes nothing", view.name)
+        return
+    values = {**dict(zip(view.parameter_names(), (view.func, *args), strict=False)), **kwargs}
+    try:
+        path = url_for(view.func.__name__, _external=False, **values) if view.per_request else None
+        key = view.key_for(cache.store(), path=path)
+    except Exception as exc:  # no such endpoint, or its URL cannot be built from these values
+        logger.warning("delete_memoized(%s, ...) found no key to delete: %r", view.name, exc)
+        return
+    cache.delete(key)
 
 
 def _plain_timeout(timeout: Timeout) -> int | None:

@@ -3,7 +3,8 @@
 The argument mapping of a function (which parameter a value fills, its defaults) is worked
 out once, when the function is decorated: Flask-Caching runs ``inspect.signature`` several
 times on every call. Argument values are encoded by :func:`flask_cachecore.stable_repr`, so
-keys never hold memory addresses and are equal in every process.
+keys never hold memory addresses and are equal in every process (an object known only by its
+address is keyed by an identity of this process: :mod:`flask_viewcache.identity`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask_cachecore import args_token, fit_key, hash_tag, qualified_name, stable_repr
+from flask_cachecore import fit_key, hash_tag, qualified_name, stable_repr
+from flask_cachecore.compat import current_app_or_none
 from flask_cachecore.keys import digest
+
+from .identity import keyed_repr
 
 #: types whose ``stable_repr`` is their ``repr``: the fast path of the hot loop
 _PLAIN_TYPES: frozenset[type] = frozenset({str, int, float, bool, type(None)})
@@ -32,6 +36,18 @@ def fast_args_token(values: tuple[Any, ...] | list[Any]) -> str:
     return "(" + ", ".join([repr(v) if type(v) in plain else stable_repr(v) for v in values]) + ")"
 
 
+def call_token(values: tuple[Any, ...] | list[Any], named: Mapping[str, Any] | None = None) -> str:
+    """The text of a memoized call's arguments: :func:`fast_args_token` (and
+    :func:`flask_cachecore.args_token` with keywords), where an object known only by its
+    address is keyed by its identity in this process (:mod:`flask_viewcache.identity`)."""
+    plain = _PLAIN_TYPES
+    text = ", ".join([repr(v) if type(v) in plain else keyed_repr(v) for v in values])
+    if not named:
+        return "(" + text + ")"
+    keywords = ", ".join(f"{name}={keyed_repr(named[name])}" for name in sorted(named))
+    return f"({text}; {keywords})"
+
+
 def hexdigest(text: str, hash_method: HashMethod | None) -> str:
     """The digest of ``text``: BLAKE2b, or Flask-Caching's ``hash_method`` when one is set."""
     if hash_method is None:
@@ -46,7 +62,7 @@ def instance_token(obj: object) -> str:
     caching_id = getattr(obj, "__caching_id__", None)
     if caching_id is not None:
         return str(caching_id())
-    return stable_repr(obj)
+    return keyed_repr(obj)
 
 
 class ArgumentBinder:
@@ -133,13 +149,11 @@ class ArgumentBinder:
                 if owner is None:
                     owner = owner_token(args[0], self.first_is_cls)
                 values = [owner, *args[1:]]
-            return fast_args_token(values)
+            return call_token(values)
         positional, named = self.canonical(args, kwargs)
         if positional and (self.first_is_self or self.first_is_cls):
             positional[0] = owner or owner_token(positional[0], self.first_is_cls)
-        if not named:
-            return fast_args_token(positional)
-        return args_token(positional, named)
+        return call_token(positional, named)
 
 
 def owner_token(owner: Any, is_class: bool) -> str:
@@ -186,6 +200,15 @@ def function_namespace(f: Callable[..., Any], args: Any = None) -> tuple[str, st
     return name, None
 
 
+#: start of every memoized call's key
+MEMO_PREFIX = "memo:"
+
+
+def memo_version_key(key: str) -> str:
+    """The version key of the function whose memoized call's key is ``key``."""
+    return "ver:" + key[len(MEMO_PREFIX) : key.index("}", len(MEMO_PREFIX)) + 1]
+
+
 def memo_prefix(name: str) -> str:
     """Start of every key of the memoized function ``name``; the hash tag puts the values and
     the versions of one function in one Redis Cluster slot, so a hit is one ``MGET``."""
@@ -216,16 +239,33 @@ def source_digest(func: Callable[..., Any], hash_method: HashMethod | None) -> s
 FRAGMENT_PREFIX = "_template_fragment_cache_"
 
 
+#: ``CACHE_*`` key: fragment keys are always digests of their parts, so that no two fragments
+#: share one (Flask-Caching joins the parts with ``_``: ``"a", ["b"]`` and ``"a_b"`` do)
+FRAGMENT_KEY_DIGEST = "CACHE_FRAGMENT_KEY_DIGEST"
+
+
 def make_template_fragment_key(fragment_name: str, vary_on: Iterable[Any] | None = None) -> str:
     """The key of a ``{% cache %}`` fragment.
 
-    Unlike Flask-Caching's, which joins the parts with ``_`` (so ``"a", "b"`` and ``"a_b"``
-    share a key), the name and the vary values are encoded one by one with
-    :func:`~flask_cachecore.stable_repr`, so different parts always give different keys, and
-    any stable value (numbers, ``None``, tuples) can vary a fragment.
+    As in Flask-Caching, ``_template_fragment_cache_`` followed by the name and the vary
+    values joined with ``_``, when they are all strings. Values of other types (numbers,
+    ``None``, tuples: Flask-Caching refuses them) and, with ``CACHE_FRAGMENT_KEY_DIGEST``
+    set in the current app's config, every key are encoded part by part with
+    :func:`~flask_cachecore.stable_repr`, so different parts never give one key.
 
-    >>> make_template_fragment_key("a", ["b"]) != make_template_fragment_key("a_b")
+    >>> make_template_fragment_key("sidebar", ["en"])
+    '_template_fragment_cache_sidebar_en'
+    >>> make_template_fragment_key("a", [1]) != make_template_fragment_key("a", ["1"])
     True
     """
-    parts = [fragment_name, *(vary_on or ())]
+    values = list(vary_on or ())
+    if all(type(value) is str for value in values) and not _digest_keys():
+        name = f"{fragment_name}_" if values else str(fragment_name)
+        return fit_key(FRAGMENT_PREFIX + name + "_".join(values))
+    parts = [fragment_name, *values]
     return fit_key(f"{FRAGMENT_PREFIX}{fragment_name}:{digest(fast_args_token(parts))}")
+
+
+def _digest_keys() -> bool:
+    app = current_app_or_none()
+    return bool(app is not None and app.config.get(FRAGMENT_KEY_DIGEST))

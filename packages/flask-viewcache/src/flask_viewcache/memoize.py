@@ -128,11 +128,42 @@ class Memoized:
             else:
                 store.bump([self.function_version_key])
             return
-        # a bound method supplies its ``self``/``cls``, also when ``args_to_ignore`` names it
-        owned = self.binder.positional[:1] in (["self"], ["cls"])
-        if bound_to is not None and owned and not (args and args[0] is bound_to):
-            args = (bound_to, *args)
-        store.backend.delete(self.keys(store, args, kwargs)[0])
+        store.backend.delete(self.keys(store, self.owner_args(bound_to, args), kwargs)[0])
+
+    def owner_args(self, bound_to: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The arguments of a ``delete_memoized`` call, with the ``self`` of a method reached
+        through its instance put first (also when ``args_to_ignore`` names it), as in
+        Flask-Caching 2.5.
+
+        :raises ValueError: for a classmethod whose class is not the first argument, or a
+            method reached through its class without an instance, as in Flask-Caching.
+        """
+        first = self.binder.positional[0] if self.binder.positional else None
+        if first == "cls" and not (args and isinstance(args[0], type)):
+            raise ValueError(
+                f"delete_memoized of the classmethod {self.name} with arguments needs the class"
+                " as the first argument: cache.delete_memoized(Cls.method, Cls, ...)"
+            )
+        if first != "self":
+            return args
+        if bound_to is not None and not isinstance(bound_to, type):
+            return args if args and args[0] is bound_to else (bound_to, *args)
+        if not args and "self" not in self.binder.ignored:
+            raise ValueError(
+                f"delete_memoized of the method {self.name} reached through its class needs"
+                " the instance as the first argument: cache.delete_memoized(Cls.method, obj, ...)"
+            )
+        return args
+
+    def drop_version(self, bound_to: Any) -> None:
+        """``delete_memoized_verhash``: delete the version (of the instance, for a method
+        reached through one); every value made under it becomes a miss, and the next call
+        makes a new version."""
+        store = self.cache.store()
+        if bound_to is not None and not isinstance(bound_to, type) and self.by_instance:
+            store.drop([instance_version_key(self.name, instance_token(bound_to))])
+        else:
+            store.drop([self.function_version_key])
 
     # -- calls ---------------------------------------------------------------------------------
 
@@ -283,6 +314,11 @@ class Memoized:
         wrapper._viewcache_memoized = self
         self.wrapper = wrapper
         return wrapper
+
+
+def is_memoized(func: Any) -> bool:
+    """Whether ``func`` is decorated with ``memoize`` (or a method bound from one)."""
+    return isinstance(getattr(func, "_viewcache_memoized", None), Memoized)
 
 
 def memoized_of(func: Any) -> Memoized:

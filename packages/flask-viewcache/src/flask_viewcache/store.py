@@ -31,7 +31,6 @@ from cachelib import SimpleCache as CachelibSimpleCache
 
 from flask_cachecore import (
     DistributedLock,
-    InProcessSerializer,
     MemoryCache,
     RedisCache,
     RedisClusterCache,
@@ -53,7 +52,9 @@ def use_in_process_serializer(backend: BaseCache, config: Mapping[str, Any]) -> 
     chose a serializer other than the default pickle."""
     raw = getattr(backend, "backend", backend)
     if isinstance(raw, MemoryCache) and config.get("CACHE_SERIALIZER") in (None, "", "pickle"):
-        raw.serializer = InProcessSerializer()
+        from .serializers import InProcessSimpleSerializer
+
+        raw.serializer = InProcessSimpleSerializer()
 
 
 def new_version() -> int:
@@ -92,6 +93,9 @@ class Settings:
     source_check: bool = False
     hash_method: Callable[..., Any] | None = None
     store_session_views: bool = False
+    #: view keys hold the method and the host (``CACHE_VIEW_KEY_REQUEST_PARTS``); by default
+    #: they are Flask-Caching's and the entry records its variant
+    view_key_request_parts: bool = False
 
 
 @dataclass
@@ -104,7 +108,7 @@ class Store:
     """
 
     backend: BaseCache
-    local_versions: dict[str, int] | None
+    local_versions: dict[str, int | None] | None
     default_timeout: int
     settings: Settings = field(default_factory=Settings)
     key_prefix: str = ""
@@ -178,6 +182,13 @@ class Store:
         """
         if None not in current:
             return current
+        local = self.local_versions
+        if local is not None:  # a version dropped by ``drop``: made anew here
+            versions = list(current)
+            for index, version in enumerate(current):
+                if version is None:
+                    versions[index] = local[version_keys[index]] = new_version()
+            return tuple(versions)
         result = list(current)
         for index, version in enumerate(current):
             if version is not None:
@@ -274,10 +285,25 @@ class Store:
             for key in version_keys:
                 local[key] = new_version()
             return
-        if len(version_keys) == 1:
-            self.backend.set(version_keys[0], new_version(), timeout=0)
-        elif version_keys:
+        if version_keys:  # ``set_many`` even for one, as Flask-Caching (a subclass sees it)
             self.backend.set_many({key: new_version() for key in version_keys}, timeout=0)
+
+    def drop(self, version_keys: Sequence[str]) -> None:
+        """Delete ``version_keys`` (Flask-Caching's ``delete_memoized_verhash``): every value
+        made under them is a miss until a new version is made by the next store."""
+        local = self.local_versions
+        if local is not None:
+            for key in version_keys:
+                local[key] = None  # missing, unlike a version never made (0)
+            return
+        self.backend.delete_many(*version_keys)
+
+    def version(self, version_key: str) -> Any:
+        """The current version under ``version_key`` (``None``: missing)."""
+        local = self.local_versions
+        if local is not None:
+            return local.get(version_key, 0)
+        return self.direct.get(version_key)
 
     def claim_refresh(self, key: str, lock_timeout: float) -> bool:
         """Whether this caller is the one that refreshes a stale ``key``: it takes a

@@ -36,6 +36,7 @@ from flask_cachecore.compat import current_request_context
 from . import store as store_module
 from .calls import Timeout, join_generator, optional_callback, timeout_seconds
 from .keys import hexdigest, source_digest, tag_version_key
+from .response import CachedResponse
 from .signals import cache_view_hit, cache_view_miss
 from .storable import (
     complete_status,
@@ -47,6 +48,7 @@ from .storable import (
     thaw,
     well_formed,
 )
+from .viewkeys import query_digest, query_pairs, request_variant, source_hexdigest
 
 if TYPE_CHECKING:
     from .extension import Cache
@@ -58,21 +60,6 @@ logger = logging.getLogger(__name__)
 STATUS_ATTR = "_viewcache_status"
 
 QueryArgs = str | bytes | Mapping[str, Any] | Iterable[tuple[str, Any]]
-
-
-class CachedResponse(Response):
-    """A response that a ``cached`` view returns to choose its own cache timeout.
-
-    >>> CachedResponse(Response("hi"), timeout=60).timeout
-    60
-    """
-
-    timeout: int | None = None
-
-    def __init__(self, response: Response, timeout: Timeout) -> None:
-        # take over the state of the finished response rather than rebuilding it
-        self.__dict__ = response.__dict__
-        self.timeout = timeout_seconds(timeout)
 
 
 # the actions of :meth:`CachedView._plan`
@@ -134,6 +121,7 @@ class CachedView:
         self.lock = lock
         self.soft_timeout = soft_timeout
         self._source: str | None = None
+        self._source_text: str | None = None
         self.wrapper: Any = None
         #: ``make_key`` bound once: a view whose ``make_cache_key`` is no longer this one had
         #: it replaced by the app
@@ -193,6 +181,8 @@ class CachedView:
         scheme: str | None = None,
         **kwargs: Any,
     ) -> str:
+        if not store.settings.view_key_request_parts:
+            return self.flask_caching_key(store, path, query_args, kwargs)
         key_prefix = self.key_prefix
         if callable(key_prefix):
             key = key_prefix()
@@ -236,6 +226,49 @@ class CachedView:
                 self._source = source_digest(self.func, self.hash_method or settings.hash_method)
             key += "#" + self._source
         return key
+
+    def flask_caching_key(
+        self,
+        store: Store,
+        path: str | None,
+        query_args: QueryArgs | None,
+        url_kwargs: dict[str, Any],
+    ) -> str:
+        """The key as Flask-Caching 2.5 builds it (see :mod:`flask_viewcache.viewkeys`)."""
+        ctx = current_request_context()
+        req = ctx.request if ctx is not None else None
+        key_prefix = self.key_prefix
+        if callable(key_prefix):
+            key = key_prefix()
+        elif self.per_request:
+            if path is None:
+                path = (
+                    req.path
+                    if req is not None
+                    else url_for(self.func.__name__, _external=False, **url_kwargs)
+                )
+            key = key_prefix % path
+        else:
+            key = key_prefix
+        settings = store.settings
+        hash_method = self.hash_method or settings.hash_method
+        source = None
+        if self.source_check or (self.source_check is None and settings.source_check):
+            if self._source_text is None:
+                self._source_text = inspect.getsource(self.func)
+            source = self._source_text
+        if self.query_string:
+            return key + query_digest(query_pairs(req, query_args), hash_method, source)
+        return key if source is None else key + source_hexdigest(source, hash_method)
+
+    def variant(self, store: Store) -> tuple[str, ...]:
+        """What an entry of a per-path key records of its request (method, scheme, host),
+        so that a request of another variant misses; nothing when the key holds them
+        (``CACHE_VIEW_KEY_REQUEST_PARTS``) or the app makes the key itself."""
+        if not self.per_request or store.settings.view_key_request_parts:
+            return ()
+        ctx = current_request_context()
+        return (request_variant(ctx.request if ctx is not None else None),)
 
     def _key(self, store: Store, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, bool]:
         """``(key, whether working it out read the session)``: a key that read the session
@@ -425,6 +458,7 @@ class CachedView:
         """``(payload or MISSING, current versions, whether this caller must refresh)``; with
         ``claim=False``, a stale entry is returned without electing this caller to refresh."""
         envelope, current = store.read(key, self.tag_keys)
+        current += self.variant(store)
         if self.forced_update is not None and self.forced_update((), args, kwargs):
             return MISSING, current, False
         if not store.valid(envelope, current) or not well_formed(envelope[1]):
@@ -455,11 +489,12 @@ class CachedView:
         if self.simple and self.wrapper.make_cache_key is self.default_key:
             key, per_user = self._key(store, args, kwargs)
             envelope = store.reader.get(key)
-            if store.valid(envelope, ()) and well_formed(envelope[1]):
+            variant = self.variant(store)
+            if store.valid(envelope, variant) and well_formed(envelope[1]):
                 stats.hits += 1
                 self.after_hit(store, key, args, kwargs)
                 return thaw(envelope[1], checked=True)
-            return self.miss(store, stats, key, (), args, kwargs, per_user)
+            return self.miss(store, stats, key, variant, args, kwargs, per_user)
         action, key, current, payload, per_user = self._plan(store, stats, args, kwargs)
         if action is _HIT:
             return thaw(payload, checked=True)
@@ -525,6 +560,8 @@ class CachedView:
         self, store: Store, stats: FunctionStats, key: str, args: tuple[Any, ...], kwargs: Any
     ) -> None:
         stats.misses += 1
+        if self.cache_none and store.backend is not store.direct:
+            store.backend.has(key)  # Flask-Caching asks a subclass's ``has`` on a miss here
         if store.settings.signals:
             self._signal(False, key, args, kwargs)
 
@@ -543,8 +580,10 @@ class CachedView:
         one user's."""
         lease = None
         if (self.lock or (self.lock is None and store.settings.lock)) and not is_head():
+            # the waiters of one computation must be of its variant (method, scheme, host):
+            # a result handed over to them is never looked at again
             found, lease = claim_compute(
-                key,
+                "|".join((key, *self.variant(store))),
                 lambda: self._hit(store, key, args, kwargs, claim=False)[0],
                 lock_cache=store.backend,
                 lock_timeout=store.settings.lock_timeout,
@@ -591,16 +630,21 @@ class CachedView:
             if store is None or store.settings.source_check:
                 return call(args, kwargs)
             req = req_ctx.request
-            method = req.method
-            key = view_key(
-                key_prefix % req.path,
-                "GET" if method == "HEAD" else method,
-                req.scheme,
-                req.environ.get("HTTP_HOST") or req.host,
-            )
+            if store.settings.view_key_request_parts:
+                method = req.method
+                key = view_key(
+                    key_prefix % req.path,
+                    "GET" if method == "HEAD" else method,
+                    req.scheme,
+                    req.environ.get("HTTP_HOST") or req.host,
+                )
+                variant: tuple[str, ...] = ()
+            else:
+                key = key_prefix % req.path
+                variant = (request_variant(req),)
             stats = store.stats.get(name) or store.function_stats(name)
             envelope = store.reader.get(key)
-            if store.valid(envelope, ()):
+            if store.valid(envelope, variant):
                 payload = envelope[1]
                 if type(payload) is str:
                     stats.hits += 1
@@ -612,7 +656,7 @@ class CachedView:
                     stats.hits += 1
                     self.after_hit(store, key, args, kwargs)
                     return thaw(payload, checked=True)
-            return self.miss(store, stats, key, (), args, kwargs)
+            return self.miss(store, stats, key, variant, args, kwargs)
 
         return fast_wrapper
 

@@ -10,7 +10,9 @@ from .filesystemcache import FileSystemCache
 from .memcache import MemcachedCache
 from .nullcache import NullCache
 from .rediscache import RedisCache, RedisClusterCache, RedisSentinelCache
+from .sasl import SASLMemcachedCache, SpreadSASLMemcachedCache
 from .simplecache import SimpleCache
+from .uwsgicache import UWSGICache
 
 __all__ = [
     "BaseCache",
@@ -20,5 +22,8 @@ __all__ = [
     "RedisCache",
     "RedisClusterCache",
     "RedisSentinelCache",
+    "SASLMemcachedCache",
     "SimpleCache",
+    "SpreadSASLMemcachedCache",
+    "UWSGICache",
 ]

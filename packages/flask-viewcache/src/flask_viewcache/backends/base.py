@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,3 +42,19 @@ class PortedName(type):
         if ported is not None and isinstance(instance, ported):
             return True
         return super().__instancecheck__(instance)
+
+
+def resolve_ignore_errors(
+    backend: str, ignore_delete_many_errors: bool, ignore_errors: bool | None
+) -> bool:
+    """The ``ignore_delete_many_errors`` of a backend given Flask-Caching 2.5's deprecated
+    ``ignore_errors`` as well (which wins, with a ``DeprecationWarning``)."""
+    if ignore_errors is None:
+        return ignore_delete_many_errors
+    warnings.warn(
+        f"{backend}(ignore_errors=...) is deprecated, as in Flask-Caching 2.5:"
+        " use ignore_delete_many_errors",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return ignore_errors

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from flask_cachecore import MemoryCache, make_serializer
 from flask_cachecore.serializers import Serializer
 
-from .base import BaseCache, PortedName
+from .base import BaseCache, PortedName, resolve_ignore_errors
 
 
 class SimpleCache(BaseCache, MemoryCache, metaclass=PortedName):
@@ -32,14 +31,9 @@ class SimpleCache(BaseCache, MemoryCache, metaclass=PortedName):
         ignore_errors: bool | None = None,
         serializer: Serializer | None = None,
     ) -> None:
-        if ignore_errors is not None:
-            warnings.warn(
-                "SimpleCache(ignore_errors=...) is deprecated, as in Flask-Caching 2.5:"
-                " use ignore_delete_many_errors",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            ignore_delete_many_errors = ignore_errors
+        ignore_delete_many_errors = resolve_ignore_errors(
+            "SimpleCache", ignore_delete_many_errors, ignore_errors
+        )
         MemoryCache.__init__(self, threshold, default_timeout, serializer)
         self.ignore_delete_many_errors = ignore_delete_many_errors
 

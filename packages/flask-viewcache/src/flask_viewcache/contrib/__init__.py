@@ -1,0 +1,1 @@
+"""Flask-Caching's ``contrib`` import paths (``flask_viewcache.contrib.uwsgicache``)."""
