@@ -322,12 +322,15 @@ def test_non_static_endpoints_are_untouched(tmp_path: Path) -> None:
 
 
 def _old_tree(root: Path, files: dict[str, str], seconds_ago: int = 60) -> None:
-    """Files older than the racy window of the stamps, so a restart may trust them."""
+    """Files (and the folders holding them) older than the racy window of the stamps, so a
+    restart may trust them."""
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         os.utime(path, (time.time() - seconds_ago, time.time() - seconds_ago))
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        os.utime(folder, (time.time() - seconds_ago, time.time() - seconds_ago))
 
 
 def test_restart_with_unchanged_files_reads_only_the_stamp_header(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .compress import Compressor, available
+from .compress import Compressor, Counts, available
 from .config import Settings
 from .digest import Builder
 from .hashing import parallel_map
-from .walk import list_files
+from .walk import list_names
 
 
 @dataclass
@@ -33,9 +33,9 @@ class Summary:
         )
 
 
-def served_files(root: str, settings: Settings) -> list[str]:
-    """The static-relative names a build compresses (route/symlink mode: every file)."""
-    return [f.rel for f in list_files(root) if not f.rel.endswith((".gz", ".br", ".zst"))]
+def served_files(root: str) -> list[str]:
+    """The static-relative names a build compresses in route and symlink mode: every file."""
+    return [rel for rel in list_names(root) if not rel.endswith((".gz", ".br", ".zst"))]
 
 
 def build_folder(
@@ -48,28 +48,26 @@ def build_folder(
     report progress (the CLI's progress bar)."""
     began = time.perf_counter()
     summary = Summary()
-    if settings.mode == "digest":
-        result = Builder(root, settings).build(start, step)
-        targets = result.outputs
-        summary.digested_written = result.written
-        summary.warnings = result.warnings
-        # The manifest's objects (10,000 entries and histories: most of the build's memory)
-        # are freed before compressing, which then reuses their memory rather than adding to it.
-        del result
-    else:
-        targets = served_files(root, settings)
-    summary.files = len(targets)
     compressor = Compressor(
         tuple(available(settings.compress)),
         settings.gzip_level,
         settings.brotli_quality,
         settings.compress_min_size,
     )
-    if compressor.encodings:
+    if settings.mode == "digest":
+        # Compressed as each file is digested, from the bytes just read and hashed.
+        result = Builder(root, settings, compressor).build(start, step)
+        summary.files = result.files
+        summary.digested_written = result.written
+        summary.warnings = result.warnings
+        summary.compressed, summary.bytes_in, summary.bytes_saved = result.compressed
+    elif compressor.encodings:
+        targets = served_files(root)
+        summary.files = len(targets)
         if start:
             start("compressing", len(targets))
 
-        def one(rel: str) -> tuple[int, int, int]:
+        def one(rel: str) -> Counts:
             done = compressor.compress_file(os.path.join(root, rel))
             if step:
                 step(1)
@@ -79,5 +77,7 @@ def build_folder(
             summary.compressed += written
             summary.bytes_in += size
             summary.bytes_saved += saved
+    else:
+        summary.files = len(served_files(root))
     summary.seconds = time.perf_counter() - began
     return summary

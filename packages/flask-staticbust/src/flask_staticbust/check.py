@@ -26,7 +26,7 @@ def check_folder(root: str, settings: Settings) -> list[str]:
         elif entry.integrity and sri_of_file(path) != entry.integrity:
             problems.append(f"{rel}: {entry.path} does not match its integrity value (changed?)")
     builder = Builder(root, settings)
-    for f in sources_of(root, settings, builder.previous):
-        if f.rel not in manifest.files and not is_hashed(f.rel, settings):
-            problems.append(f"{f.rel}: not in the manifest; run `flask staticbust build`")
+    for rel in sources_of(root, settings, builder.previous):
+        if rel not in manifest.files and not is_hashed(rel, settings):
+            problems.append(f"{rel}: not in the manifest; run `flask staticbust build`")
     return problems

@@ -23,6 +23,9 @@ from .tempfiles import open_temp, remove
 SUFFIXES: dict[str, str] = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
 PREFERENCE = ("br", "zstd", "gzip")
 
+Counts = tuple[int, int, int]  # siblings written, bytes of the sources, bytes saved
+NOTHING: Counts = (0, 0, 0)
+
 # Already compressed formats: compressing them again wastes time and saves nothing.
 INCOMPRESSIBLE = frozenset(
     [
@@ -122,48 +125,66 @@ class Compressor:
             return compressor
         return _Zstd()
 
-    def compress_file(self, path: str) -> tuple[int, int, int]:
-        """Write the siblings of ``path`` that are missing or stale: (written, bytes in, bytes
-        saved). A sibling that would not be smaller is not kept. Streamed through one buffer
-        per thread, so no file is held in memory whole."""
+    def compress_file(self, path: str) -> Counts:
+        """Write the siblings of ``path`` that are missing or stale, streamed through one
+        buffer per thread (no file is held in memory whole): (written, bytes in, bytes saved).
+        A sibling that would not be smaller is not kept."""
         if not compressible(path):
-            return (0, 0, 0)
+            return NOTHING
         info = os.stat(path)
         if info.st_size < self.min_size:
-            return (0, 0, 0)
-        todo = [e for e in self.encodings if not _fresh(path + SUFFIXES[e], info.st_mtime_ns)]
+            return NOTHING
+        return self._siblings(path, info.st_size, info.st_mtime_ns, None)
+
+    def compress_data(self, path: str, data: bytes, mtime_ns: int) -> Counts:
+        """:meth:`compress_file` for a file whose bytes are in memory already (a build has just
+        read, hashed and written them: they are compressed without being read again)."""
+        if not compressible(path) or len(data) < self.min_size:
+            return NOTHING
+        return self._siblings(path, len(data), mtime_ns, data)
+
+    def _siblings(self, path: str, size: int, mtime_ns: int, data: bytes | None) -> Counts:
+        todo = [e for e in self.encodings if not _fresh(path + SUFFIXES[e], mtime_ns)]
         written = saved = 0
         for encoding in todo:
-            target = path + SUFFIXES[encoding]
-            size = self._write(path, target, encoding, info)
-            if size < info.st_size:
+            compressed = self._write(
+                path, path + SUFFIXES[encoding], encoding, data, size, mtime_ns
+            )
+            if compressed < size:
                 written += 1
-                saved += info.st_size - size
-        return (written, info.st_size if todo else 0, saved)
+                saved += size - compressed
+        return (written, size if todo else 0, saved)
 
-    def _write(self, source: str, target: str, encoding: str, info: os.stat_result) -> int:
-        """Compress ``source`` into ``target`` (atomically); its size, or the source's size
-        when it would not be smaller (and then no file is left)."""
+    def _write(
+        self, source: str, target: str, encoding: str, data: bytes | None, size: int, mtime_ns: int
+    ) -> int:
+        """Compress ``data`` (or the file ``source``, in chunks) into ``target``, atomically,
+        with the source's mtime; its size, or ``size`` (the source's) when it would not be
+        smaller (and then no file is left)."""
         stream = self.stream(encoding)
-        buffer = thread_buffer()
-        view = memoryview(buffer)
         fd, temp = open_temp(target)
         try:
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as file:
-                while count := file.readinto(buffer):
-                    out.write(stream.process(view[:count]))
+            with os.fdopen(fd, "wb") as out:
+                if data is not None:
+                    out.write(stream.process(data))
+                else:
+                    buffer = thread_buffer()
+                    view = memoryview(buffer)
+                    with open(source, "rb") as file:
+                        while count := file.readinto(buffer):
+                            out.write(stream.process(view[:count]))
                 out.write(stream.finish())
-                size = out.tell()
-            if size >= info.st_size:
+                compressed = out.tell()
+            if compressed >= size:
                 remove(temp)
                 remove(target)
-                return info.st_size
-            os.utime(temp, ns=(info.st_atime_ns, info.st_mtime_ns))
+                return size
+            os.utime(temp, ns=(mtime_ns, mtime_ns))
             os.replace(temp, target)
         except BaseException:
             remove(temp)
             raise
-        return size
+        return compressed
 
 
 def _fresh(sibling: str, mtime_ns: int) -> bool:

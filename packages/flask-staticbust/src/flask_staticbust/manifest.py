@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,24 +36,43 @@ class Manifest:
     history: dict[str, list[str]] = field(default_factory=dict)
 
     def lines(self) -> Iterator[str]:
-        """The manifest as JSON, one file per line: written and read a line at a time, so a
-        manifest of 10,000 files is never one 3 MB string nor a tree of parsed objects."""
-        head = {"format": FORMAT, "algorithm": self.algorithm}
-        yield json.dumps(head)[:-1] + ',\n"files": {\n'
-        files = sorted(self.files.items())
-        for number, (rel, entry) in enumerate(files):
-            item = {"path": entry.path, "integrity": entry.integrity}
-            comma = "," if number < len(files) - 1 else ""
-            yield f"{json.dumps(rel)}: {json.dumps(item)}{comma}\n"
-        yield '},\n"history": {\n'
-        history = sorted(self.history.items())
-        for number, (rel, paths) in enumerate(history):
-            comma = "," if number < len(history) - 1 else ""
-            yield f"{json.dumps(rel)}: {json.dumps(paths)}{comma}\n"
-        yield "}}\n"
+        files = ((rel, e.path, e.integrity) for rel, e in sorted(self.files.items()))
+        return manifest_lines(self.algorithm, files, sorted(self.history.items()))
 
     def to_json(self) -> str:
         return "".join(self.lines())
+
+
+def manifest_lines(
+    algorithm: str,
+    files: Iterable[tuple[str, str, str]],
+    history: Iterable[tuple[str, list[str]]],
+) -> Iterator[str]:
+    """The manifest as JSON, one file per line, from ``files`` ((source, digested name, SRI))
+    and ``history`` ((source, names newest first)), each sorted by source: written and read a
+    line at a time, so a manifest of 10,000 files is never one 3 MB string nor a tree of parsed
+    objects."""
+    head = {"format": FORMAT, "algorithm": algorithm}
+    yield json.dumps(head)[:-1] + ',\n"files": {\n'
+    items = (
+        f"{json.dumps(rel)}: {json.dumps({'path': path, 'integrity': sri})}"
+        for rel, path, sri in files
+    )
+    yield from _joined(items)
+    yield '},\n"history": {\n'
+    yield from _joined(f"{json.dumps(rel)}: {json.dumps(paths)}" for rel, paths in history)
+    yield "}}\n"
+
+
+def _joined(items: Iterable[str]) -> Iterator[str]:
+    """Each item on a line of its own, all but the last followed by a comma."""
+    previous: str | None = None
+    for item in items:
+        if previous is not None:
+            yield previous + ",\n"
+        previous = item
+    if previous is not None:
+        yield previous + "\n"
 
 
 def _read_lines(path: str) -> Manifest | None:
@@ -109,13 +128,14 @@ def read_manifest(path: str) -> Manifest | None:
         return None
 
 
-def write_manifest(path: str, manifest: Manifest) -> None:
-    """Write atomically, so a request never reads half a manifest."""
+def write_manifest(path: str, manifest: Manifest | Iterable[str]) -> None:
+    """Write ``manifest`` (or the lines of one) atomically: a request never reads half of it."""
+    lines = manifest.lines() if isinstance(manifest, Manifest) else manifest
     directory = os.path.dirname(path) or "."
     fd, temp = tempfile.mkstemp(prefix=".staticbust-manifest-", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.writelines(manifest.lines())
+            file.writelines(lines)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:

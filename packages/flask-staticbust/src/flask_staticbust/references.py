@@ -22,6 +22,12 @@ class Reference:
     text: str
 
 
+def normalize_newlines(text: str) -> str:
+    """The newlines tinycss2 counts lines by (CSS Syntax 3.3: CR LF, CR and FF are LF); JS
+    files get the same, so every rewritten file is read one way."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+
+
 def split_url(text: str) -> tuple[str, str]:
     """``"img/a.png?v=1#x"`` -> ``("img/a.png", "?v=1#x")``."""
     cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=len(text))

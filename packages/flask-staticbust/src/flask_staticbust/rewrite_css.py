@@ -19,13 +19,9 @@ from .references import Reference
 _SOURCE_MAP = re.compile(r"#\s*sourceMappingURL=(\S+)\s*$")
 
 
-def normalize_newlines(css: str) -> str:
-    """The newlines tinycss2 counts lines by (CSS Syntax 3.3: CR LF, CR and FF are LF)."""
-    return css.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
-
-
 def css_references(css: str) -> list[Reference]:
-    """The references of ``css`` (already newline-normalized, see :func:`normalize_newlines`)."""
+    """The references of ``css`` (newlines already normalized: see
+    :func:`~flask_staticbust.references.normalize_newlines`)."""
     starts = [0]
     for match in re.finditer("\n", css):
         starts.append(match.end())

@@ -1,11 +1,13 @@
 """The stamp file: file stats -> content hashes, so a restart with unchanged files hashes nothing.
 
-It lives outside the static folder (in the app's instance folder by default). Line one is a small
-header (the fingerprint of every file's path, size, mtime_ns and inode, and the version it gave),
-line two the per-file hashes: a restart whose stats give the same fingerprint reads line one only.
-Files modified within :data:`RACY_NS` of writing the stamps are not trusted (git's "racy clean"
-rule: a change in the same clock tick keeps size and mtime), and are hashed again. A folder that
-cannot be written leaves the stamps in memory only.
+It lives outside the static folder (in the app's instance folder by default). Line one is the
+header: the version, the folder's listing (its directories and their entries' names) and the
+fingerprint of their stats (see :mod:`flask_staticbust.fingerprint`); line two the per-file
+hashes, by size, mtime_ns, inode and ctime_ns. A restart whose stats give the same fingerprint
+reads line one only and lists no directory. Stamps written within :data:`RACY_NS` of the newest
+mtime of a file or directory are not trusted (git's "racy clean" rule: a change in the same clock
+tick keeps size and mtime): that file is hashed again, and the next start walks the folder. A
+folder that cannot be written leaves the stamps in memory only.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fingerprint import Listing
+
 logger = logging.getLogger(__name__)
 
 RACY_NS = 2_000_000_000
-FORMAT = 1
+FORMAT = 2
 
-Stamp = tuple[int, int, int, str]  # size, mtime_ns, inode, hexdigest
+Stamp = tuple[int, int, int, int, str]  # size, mtime_ns, inode, ctime_ns, hexdigest
 
 
 @dataclass
@@ -32,6 +36,8 @@ class StampHeader:
     version: str = ""
     previous: list[str] = field(default_factory=list)
     racy: bool = True
+    listing: Listing = field(default_factory=Listing)
+    newest_mtime_ns: int = 0
 
 
 def read_header(path: str | None) -> StampHeader:
@@ -42,13 +48,18 @@ def read_header(path: str | None) -> StampHeader:
             header: Any = json.loads(file.readline())
         if header.get("format") != FORMAT:
             return StampHeader()
+        dirs = [str(d) for d in header["dirs"]]
+        names = [[str(n) for n in group] for group in header["names"]]
+        if len(dirs) != len(names):
+            return StampHeader()
         return StampHeader(
             str(header["fingerprint"]),
             str(header["version"]),
             [str(v) for v in header["previous"]],
             bool(header["racy"]),
+            Listing(dirs, names),
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeError):
         return StampHeader()
 
 
@@ -62,20 +73,22 @@ def read_stamps(path: str | None) -> dict[str, Stamp]:
             entries = json.loads(file.readline())
         written_ns = int(header["written_ns"])
         return {
-            str(rel): (int(s[0]), int(s[1]), int(s[2]), str(s[3]))
+            str(rel): (int(s[0]), int(s[1]), int(s[2]), int(s[3]), str(s[4]))
             for rel, s in entries.items()
             if int(s[1]) < written_ns - RACY_NS
         }
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeError):
         return {}
 
 
 def write_stamps(path: str | None, header: StampHeader, stamps: dict[str, Stamp]) -> bool:
     """Write atomically (temporary file + ``os.replace``); False if the folder is not writable."""
+    written_ns = time.time_ns()
+    header.racy = header.newest_mtime_ns >= written_ns - RACY_NS or any(
+        s[1] >= written_ns - RACY_NS for s in stamps.values()
+    )
     if path is None:
         return False
-    written_ns = time.time_ns()
-    header.racy = any(s[1] >= written_ns - RACY_NS for s in stamps.values())
     head = {
         "format": FORMAT,
         "fingerprint": header.fingerprint,
@@ -83,6 +96,8 @@ def write_stamps(path: str | None, header: StampHeader, stamps: dict[str, Stamp]
         "previous": header.previous,
         "racy": header.racy,
         "written_ns": written_ns,
+        "dirs": header.listing.dirs,
+        "names": header.listing.names,
     }
     directory = os.path.dirname(path)
     try:

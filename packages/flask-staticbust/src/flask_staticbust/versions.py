@@ -2,7 +2,9 @@
 
 Content: a sha256 over the sorted relative paths and each file's sha256, so the same files give
 the same version on every host and in every process. File hashes come from the stamp cache when a
-file's size, mtime_ns and inode are unchanged (see :mod:`flask_staticbust.stamps`).
+file's size, mtime_ns, inode and ctime_ns are unchanged (see :mod:`flask_staticbust.stamps`), and
+a restart whose folder has the fingerprint of the stamps (no directory or file changed: see
+:mod:`flask_staticbust.fingerprint`) takes the stamps' version without listing the folder.
 
 mtime (the original article's method): the newest modification time, in whole seconds. It costs
 no reading, but differs between hosts that unpacked the same files at different times, goes
@@ -15,9 +17,10 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from .fingerprint import fingerprint
 from .hashing import SMALL, combined_hexdigest, file_hexdigest, parallel_map
 from .stamps import RACY_NS, Stamp, StampHeader, read_header, read_stamps, write_stamps
-from .walk import FileStat, list_files, stat_fingerprint
+from .walk import FileStat, scan
 
 HISTORY = 20
 
@@ -40,24 +43,30 @@ class ContentVersioner:
     loaded: bool = False
 
     def compute(self) -> str:
-        # The fingerprint first, the listing after: a file changed in between gives a stored
-        # fingerprint that no longer matches, so the next call looks again.
-        print_ = stat_fingerprint(self.root)
         if not self.loaded:
             self.header = read_header(self.stamp_path)
-        if not self.header.racy and self.header.fingerprint == print_ and self.header.version:
             self.loaded = True
-            return self.header.version
-        files = list_files(self.root)
+        header = self.header
+        if (
+            not header.racy
+            and header.version
+            and header.fingerprint
+            and fingerprint(self.root, header.listing) == header.fingerprint
+        ):
+            return header.version
+        # The walk stats each directory before reading it and each file before hashing it:
+        # whatever changes meanwhile leaves stats that no longer match the fingerprint stored
+        # below, so the next call walks again.
+        found = scan(self.root)
+        files = found.files
         if self.stamps is None:
             self.stamps = read_stamps(self.stamp_path)
-        self.loaded = True
         known = self.stamps
         fresh: dict[str, Stamp] = {}
         to_hash: list[FileStat] = []
         for f in files:
             stamp = known.get(f.rel)
-            if stamp is not None and stamp[:3] == (f.size, f.mtime_ns, f.ino):
+            if stamp is not None and stamp[:4] == (f.size, f.mtime_ns, f.ino, f.ctime_ns):
                 fresh[f.rel] = stamp
             else:
                 to_hash.append(f)
@@ -71,13 +80,19 @@ class ContentVersioner:
         ]
         for f, digest in zip([*large, *small], hashed, strict=True):
             if digest is not None:
-                fresh[f.rel] = (f.size, f.mtime_ns, f.ino, digest)
-        combined = combined_hexdigest(f"{rel}\0{fresh[rel][3]}" for rel in sorted(fresh))
+                fresh[f.rel] = (f.size, f.mtime_ns, f.ino, f.ctime_ns, digest)
+        combined = combined_hexdigest(f"{rel}\0{fresh[rel][4]}" for rel in sorted(fresh))
         version = combined[: self.length]
         previous = self.header.previous
         if self.header.version and self.header.version != version:
             previous = [self.header.version, *[v for v in previous if v != version]][:HISTORY]
-        self.header = StampHeader(print_, version, previous)
+        self.header = StampHeader(
+            found.fingerprint,
+            version,
+            previous,
+            listing=found.listing,
+            newest_mtime_ns=found.newest_mtime_ns,
+        )
         write_stamps(self.stamp_path, self.header, fresh)
         trusted_before = time.time_ns() - RACY_NS  # the stamps' racy rule holds in memory too
         self.stamps = {rel: s for rel, s in fresh.items() if s[1] < trusted_before}

@@ -7,12 +7,13 @@ folder, and the temporary links of symlink mode are skipped.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
-from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import NamedTuple
+
+from .fingerprint import Listing, digest_of, record_of
 
 TEMP_LINK_PREFIX = ".staticbust-"
 
@@ -26,6 +27,7 @@ class FileStat(NamedTuple):
     size: int
     mtime_ns: int
     ino: int
+    ctime_ns: int
 
 
 def inside(root_real: str, path: str) -> bool:
@@ -41,10 +43,24 @@ def list_files(root: str, skip: Callable[[str], bool] | None = None) -> list[Fil
     """Every regular file under ``root``, sorted by relative path (the same order everywhere),
     but those whose relative path ``skip`` is true for (never made into objects at all).
 
-    One ``lstat`` per file and none per directory (``DirEntry`` knows the type): this runs on
-    every start-up, and on every request in debug mode."""
+    One ``lstat`` per file and none per directory (``DirEntry`` knows the type)."""
+    found = [
+        FileStat(rel, path, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+        for rel, path, info in _regular_files(root, skip)
+    ]
+    found.sort()
+    return found
+
+
+def list_names(root: str, skip: Callable[[str], bool] | None = None) -> list[str]:
+    """The relative paths of :func:`list_files`, sorted, without an object per file more."""
+    return sorted(rel for rel, _, _ in _regular_files(root, skip))
+
+
+def _regular_files(
+    root: str, skip: Callable[[str], bool] | None
+) -> Iterator[tuple[str, str, os.stat_result]]:
     root_real = os.path.realpath(root)
-    found: list[FileStat] = []
     pending: list[tuple[str, str]] = [(root, "")]
     is_regular = stat.S_ISREG
     while pending:
@@ -71,50 +87,77 @@ def list_files(root: str, skip: Callable[[str], bool] | None = None) -> list[Fil
                 except OSError:
                     continue
                 if is_regular(info.st_mode) and not (skip and skip(prefix + name)):
-                    found.append(
-                        FileStat(
-                            prefix + name, entry.path, info.st_size, info.st_mtime_ns, info.st_ino
-                        )
-                    )
-    found.sort()
-    return found
+                    yield prefix + name, entry.path, info
 
 
-def stat_fingerprint(root: str) -> str:
-    """A hash of every file's name, size, mtime_ns and inode under ``root``: equal on a restart
-    with unchanged files, so the content version needs no per-file work beyond one ``lstat``.
+@dataclass
+class Scan:
+    """One walk of a folder: its files (as :func:`list_files` gives them), the listing a
+    restart checks (see :mod:`flask_staticbust.fingerprint`) with its fingerprint, and the
+    newest mtime of any directory or entry (for the racy rule of the stamps)."""
 
-    Made without an object per file (names and numbers go into two flat lists, hashed once at
-    the end) and in the order the directories list their entries, which is the same for an
-    unchanged folder: a different order only costs the slow path, never a wrong version. Same
-    rules as :func:`list_files` (temporary links skipped, directory links not followed); a file
-    link counts by its own ``lstat`` (its target, when inside the folder, counts by its own)."""
-    names: list[str] = []
-    numbers: list[int] = []
-    add_name = names.append
-    add_numbers = numbers.extend
+    files: list[FileStat]
+    listing: Listing
+    fingerprint: str
+    newest_mtime_ns: int
+
+
+def scan(root: str) -> Scan:
+    """Walk ``root`` once: :func:`list_files`'s rules, plus the listing and fingerprint.
+
+    Each directory is stat'ed before it is read, so an entry added while the walk runs leaves
+    a directory mtime newer than the fingerprint's, and the next check looks again."""
+    root_real = os.path.realpath(root)
+    files: list[FileStat] = []
+    listing = Listing()
+    records: list[bytes] = []
+    add_record = records.append
+    newest = 0
+    is_regular = stat.S_ISREG
     pending: list[tuple[str, str]] = [(root, "")]
     while pending:
         directory, prefix = pending.pop()
-        add_name("/" + prefix)  # no file name holds a "/": directories stay apart
         try:
+            info = os.lstat(directory)
             scanner = os.scandir(directory)
         except OSError:
             continue
+        add_record(record_of(info))
+        newest = max(newest, info.st_mtime_ns)
+        names: list[str] = []
+        listing.dirs.append(prefix.rstrip("/"))
+        listing.names.append(names)
         with scanner:
             for entry in scanner:
                 name = entry.name
+                if name.startswith(TEMP_LINK_PREFIX):
+                    continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         pending.append((entry.path, prefix + name + "/"))
                         continue
-                    if name.startswith(TEMP_LINK_PREFIX) or (entry.is_symlink() and entry.is_dir()):
+                    if entry.is_symlink() and entry.is_dir():
                         continue
                     info = entry.stat(follow_symlinks=False)
+                    if entry.is_symlink():
+                        target = os.stat(entry.path) if inside(root_real, entry.path) else None
+                    else:
+                        target = info
                 except OSError:
                     continue
-                add_name(name)
-                add_numbers((info.st_size, info.st_mtime_ns, info.st_ino))
-    digest = hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape"))
-    digest.update(array("q", numbers).tobytes())
-    return digest.hexdigest()
+                names.append(name)
+                add_record(record_of(info))
+                newest = max(newest, info.st_mtime_ns)
+                if target is not None and is_regular(target.st_mode):
+                    files.append(
+                        FileStat(
+                            prefix + name,
+                            entry.path,
+                            target.st_size,
+                            target.st_mtime_ns,
+                            target.st_ino,
+                            target.st_ctime_ns,
+                        )
+                    )
+    files.sort()
+    return Scan(files, listing, digest_of(b"".join(records)), newest)
