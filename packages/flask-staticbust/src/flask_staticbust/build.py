@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .compress import Compressor, Counts, available
 from .config import Settings
 from .digest import Builder
-from .hashing import parallel_map
+from .hashing import build_workers, parallel_map
 from .walk import list_names
 
 
@@ -73,7 +73,9 @@ def build_folder(
                 step(1)
             return done
 
-        for written, size, saved in parallel_map(one, targets, settings.workers, threshold=2):
+        for written, size, saved in parallel_map(
+            one, targets, build_workers(settings.workers), threshold=2
+        ):
             summary.compressed += written
             summary.bytes_in += size
             summary.bytes_saved += saved

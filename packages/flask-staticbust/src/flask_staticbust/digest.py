@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from .compress import NOTHING, Compressor, Counts
 from .config import Settings
 from .errors import BuildError
-from .hashing import SMALL, parallel_map, thread_buffer
+from .hashing import SMALL, build_workers, parallel_map, thread_buffer
 from .manifest import Manifest, manifest_lines, read_manifest, write_manifest
 from .references import Reference, apply, digested_text, normalize_newlines, target_of
 from .rewrite_js import js_references
@@ -222,13 +222,14 @@ class Builder:
         def digest_text(rel: str) -> None:
             record(rel, *self._digest_text(rel, refs_of.get(rel, []), digests))
 
+        workers = build_workers(settings.workers)
         is_text = set(texts)
-        parallel_map(digest_plain, [rel for rel in sources if rel not in is_text], settings.workers)
+        parallel_map(digest_plain, [rel for rel in sources if rel not in is_text], workers)
         del is_text
         # Texts after what they reference, a level at a time (a level's files reference only
         # files of the levels before it), each level in the thread pool.
         for level in _levels(texts, dependency_order(deps), deps):
-            parallel_map(digest_text, level, settings.workers)
+            parallel_map(digest_text, level, workers)
         write_manifest(self.manifest_path, self._manifest_lines(sources, results))
         return BuildResult(len(sources), self.written, self.compressed, self.warnings)
 

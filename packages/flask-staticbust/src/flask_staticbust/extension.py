@@ -59,18 +59,24 @@ class State:
     def url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
         """Rewrite the ``filename`` of a static endpoint to its versioned or digested name.
 
-        Runs on every ``url_for`` of the app, static or not: the first test rejects the
-        others with one string comparison."""
-        if endpoint[-6:] != "static" or (endpoint != "static" and endpoint[-7:] != ".static"):
-            return
+        Runs on every ``url_for`` of the app, static or not, so it does as little as it can:
+        a known static endpoint is one dictionary lookup away from its folder, the others are
+        rejected by one string comparison, and the name comes from one more lookup (digest
+        mode) or one concatenation (a version prefix)."""
+        folder = self.folders.get(endpoint)
+        if folder is None:
+            if endpoint[-6:] != "static" or (endpoint != "static" and endpoint[-7:] != ".static"):
+                return
+            folder = self.folder(endpoint)
+            if folder is None:
+                return
         filename = values.get("filename")
-        folder = self.folders.get(endpoint) or self.folder(endpoint)
-        if folder is None or not isinstance(filename, str):
+        if not isinstance(filename, str):
             return
         if folder.stale:
             folder.refresh()
         if self.digest_mode:
-            values["filename"] = folder.table.names.get(filename, filename)
+            values["filename"] = folder.names.get(filename, filename)
         else:
             values["filename"] = folder.prefix + filename
 

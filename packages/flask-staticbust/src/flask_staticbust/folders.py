@@ -33,6 +33,7 @@ class Folder:
         self.prefix = ""
         self.previous: frozenset[str] = frozenset()
         self.table = NameTable({}, {}, frozenset())
+        self.names: dict[str, str] = self.table.names  # url_for's lookup (digest mode)
         self._manifest_stamp: tuple[tuple[int, int], tuple[int, int]] | None = None
         self._sri: dict[tuple[str, int, int], str] = {}
 
@@ -88,6 +89,7 @@ class Folder:
         self.table = name_table(
             read_manifest(manifest_path), read_vite_manifest(vite_path) if vite_path else {}
         )
+        self.names = self.table.names
         self._manifest_stamp = stamp
 
     def sri(self, served: str, path: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .fingerprint import Listing, digest_of, record_of
+from .fingerprint import Listing, Records
 
 TEMP_LINK_PREFIX = ".staticbust-"
 
@@ -110,8 +110,8 @@ def scan(root: str) -> Scan:
     root_real = os.path.realpath(root)
     files: list[FileStat] = []
     listing = Listing()
-    records: list[bytes] = []
-    add_record = records.append
+    records = Records()
+    add_record = records.add
     newest = 0
     is_regular = stat.S_ISREG
     pending: list[tuple[str, str]] = [(root, "")]
@@ -122,7 +122,7 @@ def scan(root: str) -> Scan:
             scanner = os.scandir(directory)
         except OSError:
             continue
-        add_record(record_of(info))
+        add_record(info)
         newest = max(newest, info.st_mtime_ns)
         names: list[str] = []
         listing.dirs.append(prefix.rstrip("/"))
@@ -146,7 +146,7 @@ def scan(root: str) -> Scan:
                 except OSError:
                     continue
                 names.append(name)
-                add_record(record_of(info))
+                add_record(info)
                 newest = max(newest, info.st_mtime_ns)
                 if target is not None and is_regular(target.st_mode):
                     files.append(
@@ -160,4 +160,4 @@ def scan(root: str) -> Scan:
                         )
                     )
     files.sort()
-    return Scan(files, listing, digest_of(b"".join(records)), newest)
+    return Scan(files, listing, records.digest(), newest)
