@@ -2,6 +2,7 @@
 
     python bench/staticbust_bench.py            # or: hatch run bench:staticbust
     python bench/staticbust_bench.py --quick    # a 1,000-file tree and fewer rounds
+    python bench/staticbust_bench.py --json bench/results/staticbust.json  # + for charts.py
 
 Measures:
 
@@ -31,8 +32,10 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
+from results import bar, chart, table, write_results
 
 TEXT_EXTENSIONS = (".css", ".js", ".svg", ".html", ".json")
 
@@ -211,8 +214,9 @@ def PEAK():
 """
 
 
-def run_measured(script: str, root: Path, instance: Path) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, last output line) of ``script`` in a fresh process."""
+def run_measured(script: str, root: Path, instance: Path) -> tuple[float, float, float, str]:
+    """(seconds, peak RSS in MB, CPU seconds (user + system), output) of ``script`` in a fresh
+    process."""
     started = time.perf_counter()
     source = PEAK_FUNCTION + textwrap.dedent(script)
     process = subprocess.Popen(
@@ -223,16 +227,18 @@ def run_measured(script: str, root: Path, instance: Path) -> tuple[float, float,
     )
     assert process.stdout is not None
     output = process.stdout.read()
-    process.wait()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"build failed: {output}")
     peak_kb = int(output.strip().splitlines()[-1].removeprefix("peak_kb="))
-    return elapsed, peak_kb / 1024, output.strip()
+    return elapsed, peak_kb / 1024, usage.ru_utime + usage.ru_stime, output.strip()
 
 
-def build_times(tree: Path, tmp: Path, runs: int) -> list[tuple[str, float, float]]:
-    rows: dict[str, list[tuple[float, float]]] = {"ours": [], "ours again": [], "fsd": []}
+def build_times(tree: Path, tmp: Path, runs: int) -> list[tuple[str, float, float, float]]:
+    """(label, best seconds, best peak MB, CPU seconds of the fastest run) of each build."""
+    rows: dict[str, list[tuple[float, float, float]]] = {"ours": [], "ours again": [], "fsd": []}
     for number in range(runs):
         for label, script in (
             [("ours", OURS), ("fsd", THEIRS)]
@@ -243,30 +249,46 @@ def build_times(tree: Path, tmp: Path, runs: int) -> list[tuple[str, float, floa
             shutil.rmtree(app_root, ignore_errors=True)
             shutil.copytree(tree, app_root / "static", symlinks=True)
             # The copy's 100 MB go to disk before the build, as a deploy's checkout has: not
-            # in the middle of the next build, whose file creations would wait for them.
+            # in the middle of the build, whose file creations would wait for them.
             os.sync()
-            seconds, peak, _ = run_measured(script, app_root, tmp / f"instance-{label}")
-            rows[label].append((seconds, peak))
+            seconds, peak, cpu, _ = run_measured(script, app_root, tmp / f"instance-{label}")
+            rows[label].append((seconds, peak, cpu))
             if label == "ours":
-                seconds, peak, _ = run_measured(script, app_root, tmp / f"instance-{label}")
-                rows["ours again"].append((seconds, peak))
+                seconds, peak, cpu, _ = run_measured(script, app_root, tmp / f"instance-{label}")
+                rows["ours again"].append((seconds, peak, cpu))
     names = {
         "ours": "flask staticbust build (digest + CSS rewrite + SRI + gzip)",
         "ours again": "flask staticbust build again, nothing changed",
         "fsd": "flask digest compile (Flask-Static-Digest: digest + gzip)",
     }
-    return [(names[k], min(s for s, _ in v), min(p for _, p in v)) for k, v in rows.items()]
+    return [(names[k], min(v)[0], min(p for _, p, _ in v), min(v)[2]) for k, v in rows.items()]
+
+
+def goal_row(figure: str, measured: str, passed: bool) -> list[str]:
+    """A row of the goals table: the figure and its goal, what was measured, pass or FAIL."""
+    return [figure, measured, "pass" if passed else "FAIL"]
+
+
+def markdown(columns: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small tree, fewer rounds")
     parser.add_argument("--skip-build", action="store_true", help="leave out the build runs (3.)")
+    parser.add_argument("--json", help="also write the results to this file (bench/README.md)")
     args = parser.parse_args(argv)
     files, total = (1_000, 10_000_000) if args.quick else (10_000, 100_000_000)
     # url_for: many short batches (2,000 calls, about 10 ms): the fastest of them is one that no
     # other process interrupted, which a shared machine gives only to short ones.
     rounds, batch, runs = (20, 1_000, 1) if args.quick else (150, 2_000, 3)
+    settings = {"files": files, "bytes": total, "rounds": rounds, "batch": batch, "runs": runs}
+    tables: list[dict[str, Any]] = []
+    charts: list[dict[str, Any]] = []
+    goals: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="staticbust-bench-") as name:
         tmp = Path(name)
         tree = tmp / "tree"
@@ -276,32 +298,80 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tree: {files} files, {size / 1e6:.1f} MB; {os.cpu_count()} CPUs, load {load:.1f}\n")
 
         costs = url_for_costs(tmp, rounds, batch)
-        plain = costs[0][1]
-        print("| url_for('static', ...) | µs per call | ratio to plain url_for |")
-        print("|---|---|---|")
-        for label, seconds in costs:
-            print(f"| {label} | {seconds * 1e6:.2f} | {seconds / plain:.2f}x |")
+        plain, fsd = costs[0][1], costs[3][1]
+        columns = ["url_for('static', ...)", "µs per call", "ratio to plain url_for"]
+        rows = [[label, f"{t * 1e6:.2f}", f"{t / plain:.2f}x"] for label, t in costs]
+        print(markdown(columns, rows))
+        tables.append(table("url_for('static', ...), fastest of the rounds", columns, rows))
+        url_bars = [bar(label, t * 1e6) for label, t in costs]
+        charts.append(chart("url_for('static', ...)", "µs", "lower", url_bars, plain * 1.3e6))
+        for label, t in costs[1:3]:
+            figure = f"{label}: <= 1.3x plain, below Flask-Static-Digest's"
+            goals.append(goal_row(figure, f"{t / plain:.2f}x", t / plain <= 1.3 and t < fsd))
 
-        print("\n| content version of the tree | time | ratio to the goal |")
-        print("|---|---|---|")
+        columns = ["content version of the tree", "time", "ratio to the goal"]
+        rows = []
+        timed = version_times(tree, tmp)
         for (label, seconds), goal in zip(
-            version_times(tree, tmp), (GOALS["cold"], GOALS["restart"], None), strict=True
+            timed, (GOALS["cold"], GOALS["restart"], None), strict=True
         ):
             ratio = f"{seconds / goal:.2f}x of {goal * 1000:.0f} ms" if goal else "-"
-            print(f"| {label} | {seconds * 1000:.1f} ms | {ratio} |")
-
-        if args.skip_build:
-            return 0
-        print("\n| build of the tree (fresh process each, best of runs) | time | peak RSS |")
-        print("|---|---|---|")
-        rows = build_times(tree, tmp, runs)
-        for label, seconds, peak in rows:
-            print(f"| {label} | {seconds:.2f} s | {peak:.1f} MB |")
-        ours, theirs = rows[0], rows[2]
-        print(
-            f"\nbuild: ours / Flask-Static-Digest = {ours[1] / theirs[1]:.2f}x time,"
-            f" {ours[2] / theirs[2]:.2f}x peak memory"
+            rows.append([label, f"{seconds * 1000:.1f} ms", ratio])
+            if goal:
+                figure = f"{label}: <= {goal * 1000:.0f} ms"
+                goals.append(goal_row(figure, f"{seconds * 1000:.1f} ms", seconds <= goal))
+        print("\n" + markdown(columns, rows))
+        tables.append(table("content version of the tree", columns, rows))
+        charts.append(
+            chart(
+                "content version, restart with unchanged files",
+                "ms",
+                "lower",
+                [bar("flask-staticbust", timed[1][1] * 1000)],
+                GOALS["restart"] * 1000,
+            )
         )
+
+        if not args.skip_build:
+            built = build_times(tree, tmp, runs)
+            columns = [f"build of the tree (fresh process each, best of {runs})", "time"]
+            columns += ["peak RSS", "CPU (user + system)"]
+            rows = [
+                [label, f"{seconds:.2f} s", f"{peak:.1f} MB", f"{cpu:.2f} s"]
+                for label, seconds, peak, cpu in built
+            ]
+            print("\n" + markdown(columns, rows))
+            tables.append(table("build of the tree", columns, rows))
+            ours, theirs = built[0], built[2]
+            names = ["flask staticbust build", "Flask-Static-Digest compile"]
+            charts.append(
+                chart(
+                    "build of 10,000 files (best of runs)",
+                    "s",
+                    "lower",
+                    [bar(names[0], ours[1]), bar(names[1], theirs[1])],
+                )
+            )
+            charts.append(
+                chart(
+                    "build: peak memory of a fresh process",
+                    "MB",
+                    "lower",
+                    [bar(names[0], ours[2]), bar(names[1], theirs[2])],
+                )
+            )
+            time_ratio, peak_ratio = ours[1] / theirs[1], ours[2] / theirs[2]
+            figure = "build: faster than Flask-Static-Digest"
+            goals.append(goal_row(figure, f"{time_ratio:.2f}x its time", time_ratio < 1))
+            figure = "build: less peak memory than Flask-Static-Digest"
+            goals.append(goal_row(figure, f"{peak_ratio:.2f}x its peak", peak_ratio < 1))
+
+    load = os.getloadavg()[0]
+    columns = ["goal (issue #10)", "measured", "result"]
+    print(f"\n{markdown(columns, goals)}\n\nload average at the end: {load:.1f}")
+    tables.append(table("goals", columns, goals))
+    if args.json:
+        write_results(args.json, "staticbust", {**settings, "quick": args.quick}, tables, charts)
     return 0
 
 

@@ -134,7 +134,9 @@ def test_every_change_gives_a_new_version(method: str, tmp_path: Path, change: s
     assert _version(root, stamp) != version
 
 
-def test_a_folder_changed_just_before_the_stamps_is_not_trusted(method: str, tmp_path: Path) -> None:
+def test_a_folder_changed_just_before_the_stamps_is_not_trusted(
+    method: str, tmp_path: Path
+) -> None:
     """git's racy rule, for folders too: a folder whose mtime is within the racy window of the
     stamps may still change in the same clock tick, so the next start walks the folder."""
     root, stamp = _tree(tmp_path / "static"), tmp_path / "instance" / "s.stamps"

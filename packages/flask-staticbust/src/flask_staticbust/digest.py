@@ -173,7 +173,8 @@ class Builder:
         settings = self.settings
         sources = sources_of(self.root, settings, self.previous)
         if start:
-            start("digesting", len(sources))
+            label = "digesting and compressing" if self.compressor.encodings else "digesting"
+            start(label, len(sources))
         known = set(sources)
         # References only, not the texts: a tree of 40 MB of CSS and JS is read again when its
         # turn comes rather than held in memory. Only the texts that reference files keep
