@@ -152,11 +152,24 @@ def test_a_folder_changed_just_before_the_stamps_is_not_trusted(
     assert _version(root, stamp) != first
 
 
-def test_a_damaged_listing_falls_back_to_the_walk(method: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        ('"names":', '"names": 5, "x":'),  # not a list
+        ('"names":[', '"names":[[1, null],'),  # names that are not strings
+        ('"names":[', '"names":[["a.css\\u0000b.js"],'),  # a NUL: more names than counted
+    ],
+)
+def test_a_damaged_listing_falls_back_to_the_walk(
+    method: str, tmp_path: Path, damage: tuple[str, str]
+) -> None:
     root, stamp = _tree(tmp_path / "static"), tmp_path / "instance" / "s.stamps"
     version = _version(root, stamp)
     head, rest = stamp.read_text().split("\n", 1)
-    stamp.write_text(head.replace('"names":', '"names": 5, "x":', 1) + "\n" + rest)
+    assert damage[0] in head
+    if damage[1].startswith('"names":[['):  # one group more than folders: drop the last
+        head = head.replace('"dirs":[', '"dirs":["",', 1)
+    stamp.write_text(head.replace(damage[0], damage[1], 1) + "\n" + rest)
     assert _version(root, stamp) == version
     assert not read_header(str(stamp)).racy  # rewritten whole by the walk
 

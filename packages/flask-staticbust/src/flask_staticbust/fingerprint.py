@@ -95,7 +95,7 @@ def fingerprint(root: str, listing: Listing) -> str | None:
         if statx is not None:
             return _with_statx(statx, root, listing)
         return _with_lstat(root, listing)
-    except OSError:
+    except (OSError, TypeError, ValueError):  # a name gone, or a listing not of strings
         return None
 
 
@@ -169,7 +169,9 @@ def _probe(root: str) -> StatxFunction | None:
     import ctypes  # here, not at the top: `flask staticbust build` never needs it
 
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
+        # PyDLL: the GIL stays held during each call (a stat of a cached entry takes a
+        # microsecond; releasing and taking the GIL back 10,000 times costs more than that).
+        libc = ctypes.PyDLL(None, use_errno=True)
         function = libc.statx
         function.argtypes = [
             ctypes.c_int,
