@@ -407,3 +407,18 @@ def test_two_builds_of_the_same_files_give_the_same_bytes_and_leave_no_temporary
         assert not [p for p in static.rglob("*") if p.name.startswith(".staticbust-")]
     assert trees[0] == trees[1]
     assert any(str(rel).endswith(".css.gz") for rel in trees[0])
+
+
+def test_a_build_replaces_what_a_crashed_build_left_short(tmp_path: Path) -> None:
+    """New outputs are created under their own names (no temporary file): a crash can leave one
+    short, and the next build must notice (by size, by the sibling's mtime) and write it again."""
+    app = digest_app(tmp_path, {"app.css": BIG_CSS}, STATICBUST_COMPRESS=["gzip"])
+    assert run(app, "build").exit_code == 0
+    static = Path(app.static_folder or "")
+    name = served_name(app, "app.css")
+    (static / name).write_text(BIG_CSS[:100])  # as a crash mid-write leaves it
+    (static / f"{name}.gz").write_bytes(gzip.compress(BIG_CSS.encode())[:50])
+    assert run(app, "build").exit_code == 0
+    assert (static / name).read_text() == BIG_CSS
+    assert gzip.decompress((static / f"{name}.gz").read_bytes()).decode() == BIG_CSS
+    assert not [p for p in static.iterdir() if p.name.startswith(".staticbust-")]

@@ -18,7 +18,7 @@ from typing import Protocol
 from werkzeug.http import parse_accept_header
 
 from .hashing import thread_buffer
-from .tempfiles import open_temp, remove
+from .tempfiles import create, open_temp, remove, replace
 
 SUFFIXES: dict[str, str] = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
 PREFERENCE = ("br", "zstd", "gzip")
@@ -136,43 +136,53 @@ class Compressor:
             return NOTHING
         return self._siblings(path, info.st_size, info.st_mtime_ns, None)
 
-    def compress_data(self, path: str, data: bytes, mtime_ns: int) -> Counts:
+    def compress_data(self, path: str, data: bytes, mtime_ns: int, new: bool = False) -> Counts:
         """:meth:`compress_file` for a file whose bytes are in memory already (a build has just
-        read, hashed and written them: they are compressed without being read again)."""
+        read, hashed and written them: they are compressed without being read again). ``new``:
+        the file was created just now, so it has no sibling to check."""
         if not compressible(path) or len(data) < self.min_size:
             return NOTHING
-        return self._siblings(path, len(data), mtime_ns, data)
+        return self._siblings(path, len(data), mtime_ns, data, new)
 
-    def _siblings(self, path: str, size: int, mtime_ns: int, data: bytes | None) -> Counts:
-        todo = [e for e in self.encodings if not _fresh(path + SUFFIXES[e], mtime_ns)]
+    def _siblings(
+        self, path: str, size: int, mtime_ns: int, data: bytes | None, new: bool = False
+    ) -> Counts:
+        todo = [e for e in self.encodings if new or not _fresh(path + SUFFIXES[e], mtime_ns)]
         written = saved = 0
         for encoding in todo:
-            compressed = self._write(
-                path, path + SUFFIXES[encoding], encoding, data, size, mtime_ns
-            )
+            target = path + SUFFIXES[encoding]
+            if data is None:
+                compressed = self._write_streamed(path, target, encoding, size, mtime_ns)
+            else:
+                stream = self.stream(encoding)
+                encoded = stream.process(data) + stream.finish()
+                compressed = len(encoded)
+                if compressed >= size:
+                    compressed = size
+                    if not new:
+                        remove(target)
+                elif not new or create(target, encoded, mtime_ns) is None:
+                    replace(target, encoded, mtime_ns)
             if compressed < size:
                 written += 1
                 saved += size - compressed
         return (written, size if todo else 0, saved)
 
-    def _write(
-        self, source: str, target: str, encoding: str, data: bytes | None, size: int, mtime_ns: int
+    def _write_streamed(
+        self, source: str, target: str, encoding: str, size: int, mtime_ns: int
     ) -> int:
-        """Compress ``data`` (or the file ``source``, in chunks) into ``target``, atomically,
-        with the source's mtime; its size, or ``size`` (the source's) when it would not be
-        smaller (and then no file is left)."""
+        """Compress the file ``source`` in chunks into ``target``, atomically, with the
+        source's mtime; its size, or ``size`` (the source's) when it would not be smaller (and
+        then no file is left)."""
         stream = self.stream(encoding)
         fd, temp = open_temp(target)
         try:
             with os.fdopen(fd, "wb") as out:
-                if data is not None:
-                    out.write(stream.process(data))
-                else:
-                    buffer = thread_buffer()
-                    view = memoryview(buffer)
-                    with open(source, "rb") as file:
-                        while count := file.readinto(buffer):
-                            out.write(stream.process(view[:count]))
+                buffer = thread_buffer()
+                view = memoryview(buffer)
+                with open(source, "rb") as file:
+                    while count := file.readinto(buffer):
+                        out.write(stream.process(view[:count]))
                 out.write(stream.finish())
                 compressed = out.tell()
             if compressed >= size:

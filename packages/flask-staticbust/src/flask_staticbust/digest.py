@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from .compress import NOTHING, Compressor, Counts
 from .config import Settings
 from .errors import BuildError
-from .hashing import SMALL, build_workers, parallel_map, thread_buffer
+from .hashing import build_workers, parallel_map, read_small, thread_buffer
 from .manifest import Manifest, manifest_lines, read_manifest, write_manifest
 from .references import Reference, apply, digested_text, normalize_newlines, target_of
 from .rewrite_js import js_references
-from .tempfiles import open_temp, remove
+from .tempfiles import create, open_temp, remove, replace
 from .walk import list_names
 
 logger = logging.getLogger(__name__)
@@ -249,9 +249,12 @@ class Builder:
         return manifest_lines(self.settings.digest_algorithm, files, history)
 
     def _read_text(self, rel: str) -> str | None:
+        path = os.path.join(self.root, rel)
         try:
-            with open(os.path.join(self.root, rel), "rb") as file:
-                raw = file.read()
+            raw = read_small(path)
+            if raw is None:  # a large bundle
+                with open(path, "rb") as file:
+                    raw = file.read()
         except OSError as error:
             self.warn(f"{rel}: cannot be read ({error.strerror})")
             return None
@@ -285,11 +288,9 @@ class Builder:
         algorithm, length = self.settings.digest_algorithm, self.settings.digest_length
         path = os.path.join(self.root, rel)
         kept = is_hashed(rel, self.settings)
-        with open(path, "rb") as file:
-            if os.fstat(file.fileno()).st_size < SMALL:
-                data: bytes | None = file.read()
-            else:  # large: streamed through one buffer per thread, copied by the kernel
-                data = None
+        data = read_small(path)
+        if data is None:  # large: streamed through one buffer per thread, copied by the kernel
+            with open(path, "rb") as file:
                 sri, digest = _sri_and_digest(file, None if kept else algorithm)
         if data is not None:
             sri = hashlib.sha384(data).digest()
@@ -315,25 +316,20 @@ class Builder:
             )
 
     def _store(self, name: str, data: bytes) -> None:
-        """Write ``data`` as ``name`` unless it exists (a digested name's content never
-        changes), then its compressed siblings from the same bytes."""
+        """Write ``data`` as ``name`` unless a build wrote it before (a digested name's content
+        never changes; a shorter file is what a crash left), then its compressed siblings from
+        the same bytes."""
         target = os.path.join(self.root, name)
-        written = 0
-        try:
-            mtime_ns = os.stat(target).st_mtime_ns
-        except FileNotFoundError:
-            fd, temp = open_temp(target)
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    file.write(data)
-                    file.flush()
-                    mtime_ns = os.fstat(fd).st_mtime_ns
-                os.replace(temp, target)
-            except BaseException:
-                remove(temp)
-                raise
-            written = 1
-        self._add(written, self.compressor.compress_data(target, data, mtime_ns))
+        written = 1
+        mtime_ns = create(target, data)
+        new = mtime_ns is not None
+        if mtime_ns is None:
+            info = os.stat(target)
+            if info.st_size == len(data):
+                written, mtime_ns = 0, info.st_mtime_ns
+            else:
+                mtime_ns = replace(target, data)
+        self._add(written, self.compressor.compress_data(target, data, mtime_ns, new))
 
     def _copy(self, source: str, target: str) -> bool:
         if os.path.isfile(target):

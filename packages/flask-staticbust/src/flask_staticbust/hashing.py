@@ -23,15 +23,22 @@ def file_hexdigest(path: str, algorithm: str = "sha256", size_hint: int = -1) ->
     allocates a 256 KiB buffer per call, which costs more than hashing 10 KB), a large one
     streamed by ``file_digest``."""
     if 0 <= size_hint < SMALL:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            data = os.read(fd, SMALL)
-            if len(data) < SMALL:
-                return hashlib.new(algorithm, data).hexdigest()
-        finally:
-            os.close(fd)
+        data = read_small(path)
+        if data is not None:
+            return hashlib.new(algorithm, data).hexdigest()
     with open(path, "rb") as file:
         return hashlib.file_digest(file, algorithm).hexdigest()
+
+
+def read_small(path: str) -> bytes | None:
+    """The bytes of a file under :data:`SMALL`, read with one ``os.read`` (no buffered file
+    object, its ``fstat``, ``lseek`` and ``ioctl``); None for a larger file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, SMALL)
+    finally:
+        os.close(fd)
+    return data if len(data) < SMALL else None
 
 
 def sri_of_bytes(data: bytes) -> str:

@@ -1,5 +1,10 @@
-"""Temporary files beside a build's outputs, moved into place with ``os.replace`` (a request
-never sees half a file).
+"""Writing a build's outputs: a file that exists is replaced through a temporary file beside it,
+moved into place with ``os.replace`` (a request never sees half a file); a file that does not
+exist yet (a new digested name, or its compressed siblings: no manifest names them before the
+build ends) is created under its own name with ``O_EXCL``, which saves the temporary name, a
+``stat`` and a rename per file. A crash can leave such a file short; the next build finds it by
+its size (digested copies) or its mtime (siblings carry their source's only once complete) and
+replaces it. Writes go through ``os.write``: no buffered file object per output.
 
 Named from the target, the process and the thread (``.staticbust-app.css.<pid>.<thread>``)
 rather than by :func:`tempfile.mkstemp`, whose random names cost more than writing a 10 KB file
@@ -36,6 +41,50 @@ def open_temp(target: str) -> tuple[int, str]:
     except FileExistsError:
         os.unlink(temp)
         return os.open(temp, _FLAGS, 0o644), temp
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def create(target: str, data: bytes, mtime_ns: int | None = None) -> int | None:
+    """Create ``target`` holding ``data`` (with ``mtime_ns``, when given, set once it is
+    complete); its mtime_ns, or None when it exists already."""
+    try:
+        fd = os.open(target, _FLAGS, 0o644)
+    except FileExistsError:
+        return None
+    try:
+        try:
+            _write_all(fd, data)
+            if mtime_ns is not None:
+                os.utime(fd, ns=(mtime_ns, mtime_ns))
+            return mtime_ns if mtime_ns is not None else os.fstat(fd).st_mtime_ns
+        finally:
+            os.close(fd)
+    except BaseException:
+        remove(target)
+        raise
+
+
+def replace(target: str, data: bytes, mtime_ns: int | None = None) -> int:
+    """Write ``data`` to ``target`` atomically, through a temporary file; its mtime_ns."""
+    fd, temp = open_temp(target)
+    try:
+        try:
+            _write_all(fd, data)
+            if mtime_ns is not None:
+                os.utime(fd, ns=(mtime_ns, mtime_ns))
+            written = mtime_ns if mtime_ns is not None else os.fstat(fd).st_mtime_ns
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+    except BaseException:
+        remove(temp)
+        raise
+    return written
 
 
 def remove(path: str) -> None:
