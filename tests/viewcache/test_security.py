@@ -563,7 +563,8 @@ def test_a_refresh_claim_is_released_only_by_its_holder() -> None:
     with app.app_context():
         backend = cache.store().backend
     first = claim_refresh("page", lock_cache=backend, lock_timeout=10)
-    assert first is not None and first.token is not None
+    assert first is not None
+    assert first.token is not None
     assert claim_refresh("page", lock_cache=backend) is None  # held in this process
     # the first claim's timeout passes, and a worker of another process claims the refresh
     assert backend.delete("lock:refresh:page")

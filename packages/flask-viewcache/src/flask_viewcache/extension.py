@@ -8,7 +8,7 @@ import inspect
 import logging
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from cachelib import BaseCache
 from cachelib.serializers import BaseSerializer as CachelibSerializer
@@ -21,6 +21,7 @@ from flask_cachecore.backends import config_number
 from flask_cachecore.compat import current_app_or_none, redis_key_prefix, redis_write_client
 
 from .calls import Timeout, timeout_seconds
+from .decorated import CachedFunction, MemoizedFunction
 from .keys import (
     FRAGMENT_PREFIX,
     MEMO_PREFIX,
@@ -37,7 +38,8 @@ from .viewkeys import is_variant
 from .views import CachedView, QueryArgs
 
 logger = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: defaults of the ``CACHE_*`` keys this extension reads (Flask-Caching's, plus ours)
 DEFAULTS: dict[str, Any] = {
@@ -371,7 +373,7 @@ class Cache:
         tags: Iterable[str] = (),
         lock: bool | None = None,
         soft_timeout: float | None = None,
-    ) -> Callable[[F], F]:
+    ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]:
         """Cache what a view (or any function) returns, per request path, method and host.
 
         The parameters of Flask-Caching's ``cached`` mean what they mean there. Added:
@@ -385,7 +387,7 @@ class Cache:
             (stale-while-revalidate). ``timeout`` must be longer.
         """
 
-        def decorator(func: F) -> F:
+        def decorator(func: Callable[P, R]) -> CachedFunction[P, R]:
             view = CachedView(
                 self,
                 func,
@@ -424,7 +426,7 @@ class Cache:
         tags: Iterable[str] = (),
         lock: bool | None = None,
         soft_timeout: float | None = None,
-    ) -> Callable[[F], F]:
+    ) -> Callable[[Callable[P, R]], MemoizedFunction[P, R]]:
         """Cache a function's result by its arguments (coroutine functions too).
 
         The parameters of Flask-Caching's ``memoize`` mean what they mean there; ``tags``,
@@ -433,7 +435,7 @@ class Cache:
         memory address runs uncached, with one warning per function.
         """
 
-        def decorator(func: F) -> F:
+        def decorator(func: Callable[P, R]) -> MemoizedFunction[P, R]:
             memoized = Memoized(
                 self,
                 func,
