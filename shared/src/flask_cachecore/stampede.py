@@ -281,23 +281,15 @@ def compute_once(
 
     ``lookup`` returns :data:`MISSING` when the cache has nothing; ``compute`` must store what it
     returns, so that waiters in other processes find it. The waiters of this process get what
-    it returned (or raised), stored or not: use :func:`get_or_create` where a result that is
-    not stored must not reach anyone else.
+    it returned, stored or not (if it raised, each computes by itself): use
+    :func:`get_or_create` where a result that is not stored must not reach anyone else.
     """
-    found, lease = claim_compute(
+    return get_or_create(
         key,
         lookup,
+        lambda: (compute(), True),
         lock_cache=lock_cache,
         lock_timeout=lock_timeout,
         wait_timeout=wait_timeout,
         poll_interval=poll_interval,
     )
-    if lease is None:
-        return found  # type: ignore[no-any-return]
-    try:
-        value = compute()
-    except BaseException as exc:
-        lease.release(error=exc)
-        raise
-    lease.release(value)
-    return value

@@ -27,10 +27,12 @@ what an entry must look like (:meth:`Engine.accepts`), what a hit returns
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from blinker import Signal
@@ -62,6 +64,30 @@ Located = tuple[str, tuple[str, ...], tuple[str, ...], bool]
 HIT, REFRESH, MISS = "hit", "refresh", "miss"
 
 
+@dataclass(frozen=True)
+class Rules:
+    """The arguments both decorators take, in the order of Flask-Caching's ``memoize`` (and
+    the three that flask-viewcache adds)."""
+
+    unless: Callable[..., Any] | None = None
+    forced_update: Callable[..., Any] | None = None
+    is_stale: Callable[..., Any] | None = None
+    response_filter: Callable[[Any], Any] | None = None
+    hash_method: Callable[..., Any] | None = None
+    cache_none: bool = False
+    source_check: bool | None = None
+    tags: tuple[str, ...] = ()
+    lock: bool | None = None
+    soft: float | None = None  # ``soft_timeout``
+
+    def also(
+        self, source_check: bool | None, tags: Iterable[str], lock: bool | None, soft: float | None
+    ) -> Rules:
+        return dataclasses.replace(
+            self, source_check=source_check, tags=tuple(tags), lock=lock, soft=soft
+        )
+
+
 class Engine:
     """One decorated function: its settings, worked out once, and the path of every call."""
 
@@ -69,35 +95,21 @@ class Engine:
     hit_signal: Signal
     miss_signal: Signal
 
-    def __init__(
-        self,
-        cache: Cache,
-        func: Callable[..., Any],
-        *,
-        unless: Callable[..., Any] | None,
-        forced_update: Callable[..., Any] | None,
-        is_stale: Callable[..., Any] | None,
-        response_filter: Callable[[Any], Any] | None,
-        hash_method: Callable[..., Any] | None,
-        cache_none: bool,
-        source_check: bool | None,
-        tags: Iterable[str],
-        lock: bool | None,
-        soft_timeout: float | None,
-    ) -> None:
+    def __init__(self, cache: Cache, func: Callable[..., Any], rules: Rules) -> None:
         self.cache = cache
         self.func = func
         self.name = qualified_name(func)
-        self.unless = optional_callback(unless)
-        self.forced_update = optional_callback(forced_update)
-        self.is_stale = optional_callback(is_stale, leading=1)
-        self.response_filter = response_filter
-        self.hash_method = hash_method
-        self.cache_none = cache_none
-        self.source_check = source_check
-        self.tag_keys = tuple(tag_version_key(tag) for tag in tags)
-        self.lock = lock
-        self.soft_timeout = soft_timeout
+        self.rules = rules
+        self.unless = optional_callback(rules.unless)
+        self.forced_update = optional_callback(rules.forced_update)
+        self.is_stale = optional_callback(rules.is_stale, leading=1)
+        self.response_filter = rules.response_filter
+        self.hash_method = rules.hash_method
+        self.cache_none = rules.cache_none
+        self.source_check = rules.source_check
+        self.tag_keys = tuple(tag_version_key(tag) for tag in rules.tags)
+        self.lock = rules.lock
+        self.soft_timeout = rules.soft
         self.signal_extra: dict[str, Any] = {}
         self._source: str | None = None
         self._warned_unkeyable = False

@@ -22,6 +22,7 @@ from flask_cachecore.compat import current_app_or_none, redis_key_prefix, redis_
 
 from .calls import Timeout, timeout_seconds
 from .decorated import CachedFunction, MemoizedFunction
+from .engine import Rules
 from .keys import (
     FRAGMENT_PREFIX,
     MEMO_PREFIX,
@@ -388,23 +389,15 @@ class Cache:
         """
 
         def decorator(func: Callable[P, R]) -> CachedFunction[P, R]:
+            rules = Rules(unless, forced_update, is_stale, response_filter, hash_method, cache_none)
             view = CachedView(
                 self,
                 func,
+                rules.also(source_check, tags, lock, soft_timeout),
                 key_prefix=key_prefix,
-                unless=unless,
-                forced_update=forced_update,
-                is_stale=is_stale,
-                response_filter=response_filter,
                 query_string=query_string,
-                hash_method=hash_method,
-                cache_none=cache_none,
                 make_cache_key=make_cache_key,
-                source_check=source_check,
                 response_hit_indication=response_hit_indication,
-                tags=tags,
-                lock=lock,
-                soft_timeout=soft_timeout,
             )
             return view.wrap(timeout)  # type: ignore[no-any-return]
 
@@ -436,21 +429,13 @@ class Cache:
         """
 
         def decorator(func: Callable[P, R]) -> MemoizedFunction[P, R]:
+            rules = Rules(unless, forced_update, is_stale, response_filter, hash_method, cache_none)
             memoized = Memoized(
                 self,
                 func,
+                rules.also(source_check, tags, lock, soft_timeout),
                 make_name=make_name,
-                unless=unless,
-                forced_update=forced_update,
-                is_stale=is_stale,
-                response_filter=response_filter,
-                hash_method=hash_method,
-                cache_none=cache_none,
-                source_check=source_check,
                 args_to_ignore=args_to_ignore,
-                tags=tags,
-                lock=lock,
-                soft_timeout=soft_timeout,
             )
             return memoized.wrap(timeout)  # type: ignore[no-any-return]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask_cachecore import qualified_name
 
 from .calls import join_generator
-from .engine import Engine, Located
+from .engine import Engine, Located, Rules
 from .keys import (
     ArgumentBinder,
     function_version_key,
@@ -40,34 +40,12 @@ class Memoized(Engine):
         self,
         cache: Cache,
         func: Callable[..., Any],
+        rules: Rules,
         *,
         make_name: Callable[[str], str] | None,
-        unless: Callable[..., Any] | None,
-        forced_update: Callable[..., Any] | None,
-        is_stale: Callable[..., Any] | None,
-        response_filter: Callable[[Any], Any] | None,
-        hash_method: Callable[..., Any] | None,
-        cache_none: bool,
-        source_check: bool | None,
         args_to_ignore: Iterable[str] | None,
-        tags: Iterable[str],
-        lock: bool | None,
-        soft_timeout: float | None,
     ) -> None:
-        super().__init__(
-            cache,
-            func,
-            unless=unless,
-            forced_update=forced_update,
-            is_stale=is_stale,
-            response_filter=response_filter,
-            hash_method=hash_method,
-            cache_none=cache_none,
-            source_check=source_check,
-            tags=tags,
-            lock=lock,
-            soft_timeout=soft_timeout,
-        )
+        super().__init__(cache, func, rules)
         self.binder = ArgumentBinder(func, args_to_ignore or ())
         self.make_name = make_name
         self.prefix = memo_prefix(self.name)

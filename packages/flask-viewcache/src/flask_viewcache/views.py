@@ -25,7 +25,7 @@ from flask_cachecore import MISSING, ComputeLease, canonical_query
 from flask_cachecore.compat import current_request_context
 
 from .calls import join_generator
-from .engine import Engine, Located
+from .engine import Engine, Located, Rules
 from .keys import hexdigest
 from .response import CachedResponse
 from .signals import cache_view_hit, cache_view_miss
@@ -64,36 +64,14 @@ class CachedView(Engine):
         self,
         cache: Cache,
         func: Callable[..., Any],
+        rules: Rules,
         *,
         key_prefix: str | Callable[[], str],
-        unless: Callable[..., Any] | None,
-        forced_update: Callable[..., Any] | None,
-        is_stale: Callable[..., Any] | None,
-        response_filter: Callable[[Any], Any] | None,
         query_string: bool,
-        hash_method: Callable[..., Any] | None,
-        cache_none: bool,
         make_cache_key: Callable[..., str] | None,
-        source_check: bool | None,
         response_hit_indication: bool | None,
-        tags: Iterable[str],
-        lock: bool | None,
-        soft_timeout: float | None,
     ) -> None:
-        super().__init__(
-            cache,
-            func,
-            unless=unless,
-            forced_update=forced_update,
-            is_stale=is_stale,
-            response_filter=response_filter,
-            hash_method=hash_method,
-            cache_none=cache_none,
-            source_check=source_check,
-            tags=tags,
-            lock=lock,
-            soft_timeout=soft_timeout,
-        )
+        super().__init__(cache, func, rules)
         self.key_prefix = key_prefix
         self.per_request = not callable(key_prefix) and "%s" in key_prefix
         self.query_string = query_string
@@ -108,8 +86,10 @@ class CachedView(Engine):
         self.fast_hit = (
             self.per_request
             and not query_string
-            and not source_check
-            and not (unless or forced_update or is_stale or tags or soft_timeout or make_cache_key)
+            and not rules.source_check
+            and not make_cache_key
+            and not (rules.unless or rules.forced_update or rules.is_stale)
+            and not (rules.tags or rules.soft)
         )
 
     def make_key(
