@@ -250,9 +250,10 @@ class Engine:
         """``(payload or MISSING, current versions, whether it is past its soft timeout)``,
         with ``forced_update`` and ``is_stale`` applied."""
         payload, current, fresh_until = self.stored(store, where)
-        if payload is MISSING:
-            return MISSING, current, False
+        # ``forced_update`` is asked on every call, hit or miss, as in Flask-Caching
         if self.forced_update is not None and self.forced_update((), args, kwargs):
+            return MISSING, current, False
+        if payload is MISSING:
             return MISSING, current, False
         if self.is_stale is not None and self.is_stale((self.seen(payload),), args, kwargs):
             return MISSING, current, False
