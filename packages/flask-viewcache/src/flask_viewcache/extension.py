@@ -35,8 +35,8 @@ from .memoize import Memoized, is_memoized, memoized_of
 from .storable import MalformedEntryError, thaw
 from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
 from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
-from .viewkeys import is_variant
-from .views import CachedView, QueryArgs
+from .viewkeys import QueryArgs, is_variant
+from .views import CachedView
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")

@@ -14,24 +14,29 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
-from flask import current_app, request, url_for
+from flask import url_for
 from werkzeug.exceptions import HTTPException
 
-from flask_cachecore import MISSING, ComputeLease, canonical_query
+from flask_cachecore import MISSING, ComputeLease
 from flask_cachecore.compat import current_request_context
 
 from .calls import join_generator
 from .engine import Engine, Located, Rules
-from .keys import hexdigest
 from .response import CachedResponse
 from .signals import cache_view_hit, cache_view_miss
-from .storable import freeze, request_session, session_accessed, thaw, well_formed
+from .storable import freeze, session_accessed, thaw, well_formed
 from .viewcommit import commit_on_response, is_head, mark_status
-from .viewkeys import query_digest, query_pairs, request_variant, source_hexdigest
+from .viewkeys import (
+    QueryArgs,
+    flask_caching_key,
+    key_reading_session,
+    request_parts_key,
+    request_variant,
+    view_key,
+)
 
 if TYPE_CHECKING:
     from .extension import Cache
@@ -39,18 +44,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-QueryArgs = str | bytes | Mapping[str, Any] | Iterable[tuple[str, Any]]
 
 _warned_session_views: set[str] = set()
-
-
-def _query_text(query_args: QueryArgs | None) -> str:
-    if query_args is None:
-        return canonical_query(request.query_string)
-    if isinstance(query_args, str | bytes):
-        return canonical_query(query_args)
-    pairs = query_args.items() if isinstance(query_args, Mapping) else query_args
-    return canonical_query(urlencode([(str(k), str(v)) for k, v in pairs]))
 
 
 class CachedView(Engine):
@@ -138,83 +133,10 @@ class CachedView(Engine):
         scheme: str | None = None,
         **kwargs: Any,
     ) -> str:
+        """The key of a request for this view (the current one's, by default)."""
         if not store.settings.view_key_request_parts:
-            return self.flask_caching_key(store, path, query_args, kwargs)
-        key_prefix = self.key_prefix
-        if callable(key_prefix):
-            key = key_prefix()
-        elif self.per_request:
-            # the request object itself, not the ``request`` proxy: each proxy access costs
-            # about a microsecond, a large part of a hit
-            ctx = current_request_context()
-            req = ctx.request if ctx is not None else None
-            if path is None:
-                path = (
-                    req.path
-                    if req is not None
-                    # outside a request ``url_for`` makes an external URL by default
-                    else url_for(self.func.__name__, _external=False, **kwargs)
-                )
-            if method is None:
-                method = req.method if req is not None else "GET"  # Werkzeug upper-cases it
-            else:
-                method = method.upper()
-            if host is None:
-                if req is not None:
-                    host = req.environ.get("HTTP_HOST") or req.host
-                else:
-                    host = current_app.config.get("SERVER_NAME")
-            if scheme is None:
-                if req is not None:
-                    scheme = req.scheme
-                else:
-                    scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
-            if method == "HEAD":
-                method = "GET"
-            key = view_key(key_prefix % path, method, scheme, host or "")
-        else:
-            key = key_prefix
-        settings = store.settings
-        if self.query_string:
-            hash_method = self.hash_method or settings.hash_method
-            key += "?" + hexdigest(_query_text(query_args), hash_method)
-        if self.checks_source(store):
-            key += "#" + self.source(self.hash_method or settings.hash_method)
-        return key
-
-    def flask_caching_key(
-        self,
-        store: Store,
-        path: str | None,
-        query_args: QueryArgs | None,
-        url_kwargs: dict[str, Any],
-    ) -> str:
-        """The key as Flask-Caching 2.5 builds it (see :mod:`flask_viewcache.viewkeys`)."""
-        ctx = current_request_context()
-        req = ctx.request if ctx is not None else None
-        key_prefix = self.key_prefix
-        if callable(key_prefix):
-            key = key_prefix()
-        elif self.per_request:
-            if path is None:
-                path = (
-                    req.path
-                    if req is not None
-                    else url_for(self.func.__name__, _external=False, **url_kwargs)
-                )
-            key = key_prefix % path
-        else:
-            key = key_prefix
-        settings = store.settings
-        hash_method = self.hash_method or settings.hash_method
-        source = None
-        if self.checks_source(store):
-            if self._source_text is None:
-                self._source_text = inspect.getsource(self.func)
-            source = self._source_text
-        if self.query_string:
-            return key + query_digest(query_pairs(req, query_args), hash_method, source)
-        return key if source is None else key + source_hexdigest(source, hash_method)
+            return flask_caching_key(self, store, path, query_args, kwargs)
+        return request_parts_key(self, store, path, query_args, method, host, scheme, kwargs)
 
     def variant(self, store: Store) -> tuple[str, ...]:
         """What an entry of a per-path key records of its request (method, scheme, host),
@@ -418,28 +340,3 @@ class CachedView(Engine):
     def decorate(self, wrapper: Any) -> None:
         wrapper.make_cache_key = self.default_key
         wrapper._viewcache_view = self
-
-
-def view_key(path_part: str, method: str, scheme: str, host: str) -> str:
-    """The default key of a view: ``key_prefix % path``, the method, and the scheme and host
-    the client asked for (an ``https`` page holds ``https`` links, never served over ``http``).
-
-    >>> view_key("view//a", "GET", "https", "Example.com")
-    'view//a|GET|https://example.com'
-    """
-    return f"{path_part}|{method}|{scheme}://{host.lower()}"
-
-
-def key_reading_session(make: Callable[[], str]) -> tuple[str, bool]:
-    """``(make(), whether it read the session)``; what the request read before stays marked."""
-    sess = request_session()
-    if sess is None:
-        return make(), False
-    before = bool(getattr(sess, "accessed", False))
-    sess.accessed = False
-    try:
-        key = make()
-    finally:
-        read = bool(getattr(sess, "accessed", False))
-        sess.accessed = before or read
-    return key, read
