@@ -289,7 +289,8 @@ class CachedView(Engine):
         """The decorated view. Everything goes through the engine's :meth:`call` but one
         performance trick: the plain hit (default key, no callbacks, tags or soft timeout)
         is inlined here. On a trivial view the cache's own work is a large part of the
-        request, and each call and attribute lookup saved shows (about 40% of a hit's time)."""
+        request, and each call and attribute lookup saved shows: on the benchmark's trivial
+        view a hit added 10-29 µs this way against 29-53 µs through the engine (two runs)."""
         if not self.fast_hit:
             return super().sync_wrapper()
         cache, name, key_prefix = self.cache, self.name, self.key_prefix
