@@ -91,7 +91,8 @@ class Rules:
 class Engine:
     """One decorated function: its settings, worked out once, and the path of every call."""
 
-    #: the signals of a hit and a miss, and what they send besides the key and the arguments
+    #: the signals of a hit and a miss (they send ``signal_extra`` besides the key and the
+    #: arguments)
     hit_signal: Signal
     miss_signal: Signal
 
