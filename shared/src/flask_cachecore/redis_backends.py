@@ -201,7 +201,14 @@ class RedisSentinelCache(RedisCache):
             if isinstance(sentinels, str)
             else [tuple(s) for s in sentinels]
         )
-        sentinel_kwargs = {"password": sentinel_password} if sentinel_password else {}
+        # redis-py gives the sentinels the socket options of the servers only when no
+        # ``sentinel_kwargs`` are passed at all; any dict (even empty) leaves them without a
+        # timeout, so one hung Sentinel held every new connection forever
+        sentinel_kwargs = {
+            k: v for k, v in kwargs.items() if k.startswith("socket_") or k == "retry"
+        }
+        if sentinel_password:
+            sentinel_kwargs["password"] = sentinel_password
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
             nodes, sentinel_kwargs=sentinel_kwargs, password=password, db=db, **kwargs
         )
