@@ -310,3 +310,91 @@ def test_a_hung_sentinel_costs_a_new_connection_at_most_two_operation_timeouts(
         sentinel.send_signal(18)
         sentinel.kill()
         sentinel.wait(5)
+
+
+def start_own_cluster(folder: Path) -> list[tuple[int, subprocess.Popen[bytes]]]:
+    """A private Redis Cluster of three primaries (ports below 55536: the bus is port+10000)."""
+    ports: list[int] = []
+    while len(ports) < 3:
+        port = free_port()
+        if port < 55536 and port not in ports:
+            ports.append(port)
+    nodes = []
+    for port in ports:
+        process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                f"nodes-{port}.conf",
+                "--dir",
+                str(folder),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        nodes.append((port, process))
+        wait_until_listening(process, port, "redis-server (cluster node)")
+    subprocess.run(
+        ["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports], "--cluster-yes"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=30,
+    )
+    return nodes
+
+
+@pytest.mark.redis
+def test_a_hung_cluster_node_costs_a_multi_slot_call_at_most_two_operation_timeouts(
+    tmp_path: Path,
+) -> None:
+    """redis-py's cluster pipeline resends each command of a node that timed out on its own
+    (2.4 s for keys in 9 slots of a hung node); one command per slot stops at the first. The
+    second timeout: after a failure redis-py refreshes the topology, and that refresh may ask
+    the hung node first."""
+    pytest.importorskip("redis")
+    nodes = start_own_cluster(tmp_path)
+    try:
+        config = {
+            "CACHE_TYPE": "RedisClusterCache",
+            "CACHE_REDIS_CLUSTER": ",".join(f"127.0.0.1:{port}" for port, _ in nodes),
+            "CACHE_OPERATION_TIMEOUT": OPERATION_TIMEOUT,
+        }
+        keys = [f"k{i}" for i in range(30)]  # spread over the three nodes' slots
+
+        def all_set() -> bool:
+            cache: Any = make_cache(config)
+            return all(cache.set(k, k) for k in keys)
+
+        assert seconds_until(all_set) <= 10  # the cluster agrees on its slots
+        cache: Any = make_cache(config)
+        assert cache.get_many(*keys) == keys
+        os.kill(nodes[0][1].pid, 19)  # SIGSTOP one primary
+        read = waited(lambda: cache.get_many(*keys))
+        assert cache.stats()["timeouts"] == 1
+
+        def delete_all() -> None:
+            with pytest.raises(Exception, match="(?i)timeout"):
+                cache.backend.delete_many(*keys)
+
+        delete = waited(delete_all)
+        print(
+            "cluster node hung, multi-slot call (waited, wall):",
+            {"get_many": read, "delete_many": delete},
+        )
+        assert read[0] <= 2 * OPERATION_TIMEOUT + 0.2, read
+        assert delete[0] <= 2 * OPERATION_TIMEOUT + 0.2, delete
+    finally:
+        for _, process in nodes:
+            process.send_signal(18)
+            process.kill()
+            process.wait(5)
