@@ -383,7 +383,7 @@ def test_a_hung_cluster_node_costs_a_multi_slot_call_at_most_two_operation_timeo
         assert cache.stats()["timeouts"] == 1
 
         def delete_all() -> None:
-            with pytest.raises(Exception, match="(?i)timeout"):
+            with pytest.raises(Exception, match=r"(?i)timeout"):
                 cache.backend.delete_many(*keys)
 
         delete = waited(delete_all)
