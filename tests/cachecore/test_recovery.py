@@ -16,6 +16,7 @@ request threads of a busy worker do, and none of them spins on the CPU while ano
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -26,7 +27,14 @@ from typing import Any
 import pytest
 from cachelib import BaseCache
 from flask import Flask
-from tests.conftest import free_port, start_own_memcached, wait_until_listening
+from tests.conftest import (
+    OwnRedis,
+    free_port,
+    require,
+    start_own_memcached,
+    start_own_redis,
+    wait_until_listening,
+)
 
 from flask_cachecore import make_cache
 
@@ -312,38 +320,26 @@ def test_a_hung_sentinel_costs_a_new_connection_at_most_two_operation_timeouts(
         sentinel.wait(5)
 
 
-def start_own_cluster(folder: Path) -> list[tuple[int, subprocess.Popen[bytes]]]:
+def start_own_cluster(folder: Path) -> list[OwnRedis]:
     """A private Redis Cluster of three primaries (ports below 55536: the bus is port+10000)."""
     ports: list[int] = []
     while len(ports) < 3:
         port = free_port()
         if port < 55536 and port not in ports:
             ports.append(port)
-    nodes = []
-    for port in ports:
-        process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                f"nodes-{port}.conf",
-                "--dir",
-                str(folder),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    nodes = [
+        start_own_redis(
+            port,
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            f"nodes-{port}.conf",
+            "--dir",
+            str(folder),
         )
-        nodes.append((port, process))
-        wait_until_listening(process, port, "redis-server (cluster node)")
+        for port in ports
+    ]
+    require(shutil.which("redis-cli") is not None, "the redis-cli program")
     subprocess.run(
         ["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports], "--cluster-yes"],
         check=True,
@@ -366,7 +362,7 @@ def test_a_hung_cluster_node_costs_a_multi_slot_call_at_most_two_operation_timeo
     try:
         config = {
             "CACHE_TYPE": "RedisClusterCache",
-            "CACHE_REDIS_CLUSTER": ",".join(f"127.0.0.1:{port}" for port, _ in nodes),
+            "CACHE_REDIS_CLUSTER": ",".join(f"127.0.0.1:{node.port}" for node in nodes),
             "CACHE_OPERATION_TIMEOUT": OPERATION_TIMEOUT,
         }
         keys = [f"k{i}" for i in range(30)]  # spread over the three nodes' slots
@@ -378,7 +374,7 @@ def test_a_hung_cluster_node_costs_a_multi_slot_call_at_most_two_operation_timeo
         assert seconds_until(all_set) <= 10  # the cluster agrees on its slots
         cache: Any = make_cache(config)
         assert cache.get_many(*keys) == keys
-        os.kill(nodes[0][1].pid, 19)  # SIGSTOP one primary
+        nodes[0].freeze()  # one primary
         read = waited(lambda: cache.get_many(*keys))
         assert cache.stats()["timeouts"] == 1
 
@@ -394,7 +390,6 @@ def test_a_hung_cluster_node_costs_a_multi_slot_call_at_most_two_operation_timeo
         assert read[0] <= 2 * OPERATION_TIMEOUT + 0.2, read
         assert delete[0] <= 2 * OPERATION_TIMEOUT + 0.2, delete
     finally:
-        for _, process in nodes:
-            process.send_signal(18)
-            process.kill()
-            process.wait(5)
+        for node in nodes:
+            node.thaw()
+            node.kill()
