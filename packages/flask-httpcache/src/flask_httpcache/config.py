@@ -63,6 +63,22 @@ class Config:
         port) one process admits into keys; requests for further hosts bypass the cache.
     :param store_set_cookie: store responses that carry ``Set-Cookie`` (and replay the field)
         as RFC 9111 allows; False (the default) never stores them.
+    :param ignored_query_parameters: query parameters left out of the key *and* removed from
+        the query string the view sees (as Varnish strips them before the backend), so they
+        can neither split the cache nor poison it: ``fnmatch`` patterns (``utm_*``,
+        ``fbclid``) matched against the percent-decoded name, ASCII case-insensitively.
+    :param sort_query: the view sees the query's pairs sorted by name (values of one name in
+        their order), as the key always has them; False (the default): as the client sent them.
+    :param emit_surrogate_key: keep the ``Surrogate-Key`` field of tagged responses for a CDN in
+        front; False (the default): it is read for tags and removed before the client sees it.
+    :param soft_purge_grace: seconds a soft-purged response may still be served stale while
+        one refresh runs (see :meth:`~flask_httpcache.HTTPCache.purge`); 0: soft purges act
+        as hard ones.
+    :param collapse_requests: on a cold miss, one request per URL runs the view while the
+        concurrent others wait for its stored answer (every view; per view with
+        ``cache_for(..., collapse=True)`` or ``@collapse_requests()``).
+    :param collapse_timeout: seconds a collapsed request waits for the one it waits on before
+        it runs the view itself (and the lifetime of the lease across processes).
     :param clock: the wall clock (seconds since the epoch); tests pass a fake one.
     :param background: runs a stale-while-revalidate refresh; tests pass a synchronous one.
     """
@@ -85,6 +101,12 @@ class Config:
     trusted_hosts: Collection[str] | None = None
     max_hosts: int = 16
     store_set_cookie: bool = False
+    ignored_query_parameters: Collection[str] = ()
+    sort_query: bool = False
+    emit_surrogate_key: bool = False
+    soft_purge_grace: int = 60
+    collapse_requests: bool = False
+    collapse_timeout: float = 10.0
     clock: Callable[[], float] = time.time
     background: Runner = field(default=run_in_background)
 
@@ -92,6 +114,14 @@ class Config:
         if isinstance(self.resource_exemptions, str):
             self.resource_exemptions = (self.resource_exemptions,)
         self.resource_exemptions = tuple(self.resource_exemptions)
+        if isinstance(self.ignored_query_parameters, str):
+            self.ignored_query_parameters = (self.ignored_query_parameters,)
+        patterns = tuple(self.ignored_query_parameters)
+        if not all(isinstance(p, str) and p and p.isascii() for p in patterns):
+            raise CacheConfigError(
+                "ignored_query_parameters", patterns, "must be a list of ASCII name patterns"
+            )
+        self.ignored_query_parameters = tuple(p.lower() for p in patterns)
         if isinstance(self.trusted_hosts, str):
             self.trusted_hosts = (self.trusted_hosts,)
         if self.trusted_hosts is not None:
@@ -109,6 +139,7 @@ class Config:
             "max_entry_bytes",
             "max_bytes",
             "max_query_variants",
+            "soft_purge_grace",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -122,6 +153,9 @@ class Config:
         ):
             if getattr(self, name) < 1:
                 raise CacheConfigError(name, getattr(self, name), "must be at least 1")
+        timeout = self.collapse_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise CacheConfigError("collapse_timeout", timeout, "must be a positive number")
         if not 0 <= self.heuristic_fraction <= 0.1:
             raise CacheConfigError(
                 "heuristic_fraction", self.heuristic_fraction, "must be between 0 and 0.1"
@@ -153,6 +187,12 @@ class Config:
             "TRUSTED_HOSTS": "trusted_hosts",
             "MAX_HOSTS": "max_hosts",
             "STORE_SET_COOKIE": "store_set_cookie",
+            "IGNORED_QUERY_PARAMETERS": "ignored_query_parameters",
+            "SORT_QUERY": "sort_query",
+            "EMIT_SURROGATE_KEY": "emit_surrogate_key",
+            "SOFT_PURGE_GRACE": "soft_purge_grace",
+            "COLLAPSE_REQUESTS": "collapse_requests",
+            "COLLAPSE_TIMEOUT": "collapse_timeout",
         }
         kwargs = {
             attribute: config[f"HTTPCACHE_{key}"]

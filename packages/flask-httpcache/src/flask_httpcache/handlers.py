@@ -32,6 +32,7 @@ from .config import Config
 from .responses import CachedResponse, response_from_entry, server_dates_responses
 from .store import Store, StoredResponse, freshen, in_process_cache
 from .storing import make_entry
+from .query_rules import apply_to_request, has_query_rules, query_rules_change
 from .target import environ_target
 
 logger = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ class SharedCache:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.config = store.config
+        self.query_rules = has_query_rules(store.config)
 
     def request_hook(self) -> Callable[[], Response | None]:
         """:meth:`before_request` as a plain function, for ``app.before_request``: Flask asks
@@ -245,6 +247,8 @@ class SharedCache:
         now = config.clock()
         # the object behind the ``g`` proxy: one lookup instead of one per attribute
         context = g._get_current_object()
+        if self.query_rules:
+            apply_to_request(req, config)
         if config.resource_exemptions and config.is_exempt(req.path):
             context._httpcache = RequestState(now, fwd="bypass", bypass=True)
             return None
@@ -402,7 +406,11 @@ class SharedCache:
         config = self.config
         if state is None:  # a ResponseHandler without its RequestHandler: store, never serve
             state = RequestState(request_time=config.clock())
-            if config.is_exempt(request.path):
+            if config.is_exempt(request.path) or (
+                # the view saw the parameters the rules remove: its answer is not the one
+                # of the rewritten key's (RFC 9111 §7.1)
+                self.query_rules and query_rules_change(environ, config)
+            ):
                 state.bypass, state.fwd = True, "bypass"
             else:
                 state.uri_key = environ_uri_key(self.store, environ)

@@ -26,6 +26,7 @@ from flask.wrappers import Request, Response
 from flask_cachecore.compat import has_handled_a_request
 
 from .middleware import HTTPCacheMiddleware
+from .query_rules import apply_query_rules, has_query_rules
 from .store import Store
 
 if TYPE_CHECKING:
@@ -89,10 +90,13 @@ class HitLane:
         self.wsgi_app = wsgi_app
         self.request_hook = request_hook
         self.fresh = HTTPCacheMiddleware(wsgi_app, store)
+        self.query_rules = has_query_rules(store.config)
         #: whether the app's hooks allow the lane: decided once Flask refuses new hooks
         self._layout_allows: bool | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.query_rules:
+            apply_query_rules(environ, self.fresh.config)
         method = environ.get("REQUEST_METHOD")
         if (method == "GET" or method == "HEAD") and self.open_for(environ):
             try:

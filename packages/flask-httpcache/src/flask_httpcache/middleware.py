@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import rules
 from .config import Config
 from .handlers import REFETCH_KEY, REFRESH_FLAG, environ_header, environ_uri_key
+from .query_rules import apply_query_rules, has_query_rules
 from .responses import hit_fields, server_dates_responses, status_line, written_unchanged
 from .store import Store
 
@@ -64,6 +65,7 @@ class HTTPCacheMiddleware:
             )
         self.store = cache if isinstance(cache, Store) else Store(cache, config)
         self.config = self.store.config
+        self.query_rules = has_query_rules(self.config)
         from .lane import HitLane
 
         if isinstance(wsgi_app, HitLane) and wsgi_app.fresh.store is self.store:
@@ -73,6 +75,8 @@ class HTTPCacheMiddleware:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.query_rules:
+            apply_query_rules(environ, self.config)
         method = environ.get("REQUEST_METHOD")
         if method == "GET" or method == "HEAD":
             answer = self.fresh_answer(environ, method)

@@ -34,6 +34,7 @@ from flask_cachecore.serializers import approximate_size
 
 from . import rules
 from .config import Config
+from .query_rules import rewrite_query
 from .target import host_is_allowed, host_name, url_target
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,12 @@ class Store:
     def url_key(self, url: str, script_root: str = "") -> str | None:
         """The key of an absolute URL (see :func:`~flask_httpcache.target.url_target`)."""
         target = url_target(url, script_root)
-        return None if target is None else self.uri_key(*target)
+        if target is None:
+            return None
+        scheme, host, path, query = target
+        if self.config.ignored_query_parameters:  # as the request of it would be keyed
+            query = rewrite_query(query, tuple(self.config.ignored_query_parameters), False)
+        return self.uri_key(scheme, host, path, query)
 
     def remember_environ_key(self, raw: tuple[str | None, ...], key: str) -> None:
         if len(self.environ_keys) >= KEY_MEMO_SIZE:
