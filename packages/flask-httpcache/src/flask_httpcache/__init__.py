@@ -7,6 +7,7 @@ from .extension import HTTPCache
 from .handlers import RequestHandler, ResponseHandler, easy_setup
 from .middleware import HTTPCacheMiddleware
 from .store import Store, StoredResponse
+from .tags import cache_tags
 
 __version__ = "0.2.0"
 
@@ -20,6 +21,7 @@ __all__ = [
     "StoredResponse",
     "cache_control",
     "cache_for",
+    "cache_tags",
     "dont_cache",
     "easy_setup",
     "vary",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import click
@@ -15,6 +16,7 @@ from flask_cachecore import make_cache
 from .config import Config
 from .handlers import RequestHandler, ResponseHandler
 from .middleware import HTTPCacheMiddleware
+from .purge import purge_by_tag, purge_url
 from .store import Store, in_process_serializer
 
 IN_PROCESS_TYPES = frozenset({"SimpleCache", "simple", "MemoryCache"})
@@ -112,20 +114,70 @@ class HTTPCache:
         )
         app.cli.add_command(cli)
 
+    def purge(
+        self,
+        url: str | None = None,
+        *,
+        tag: str | Iterable[str] | None = None,
+        soft: bool = False,
+    ) -> bool:
+        """Invalidate stored responses of the current app, in every process sharing its
+        backend: those of the absolute ``url`` (all variants), and/or every one tagged
+        ``tag`` (a surrogate key, or several; matched exactly). ``soft``: mark them stale
+        instead of forgetting them, so the next request is served stale while one refresh
+        runs (``HTTPCACHE_SOFT_PURGE_GRACE`` seconds at most). True when something was
+        purged (for tags: when the backend took the purge).
+
+        :raises ValueError: for a relative URL or a tag that is not a surrogate key, or
+            when neither is given.
+        """
+        if url is None and tag is None:
+            raise ValueError("purge: give url=... or tag=...")
+        store = state_of(current_app).store
+        done = False
+        if url is not None:
+            root = current_app.config.get("APPLICATION_ROOT") or ""
+            done = purge_url(store, url, root, soft=soft)
+        tags = [tag] if isinstance(tag, str) else list(tag or ())
+        for one in tags:
+            done = purge_by_tag(store, one, soft=soft) or done
+        return done
+
 
 cli = AppGroup("httpcache", help="Inspect and purge the shared HTTP cache.")
 
 
 @cli.command("purge")
-@click.argument("url")
-def purge_command(url: str) -> None:
-    """Forget every stored response of URL (all its variants)."""
+@click.argument("urls", nargs=-1, metavar="[URL]...")
+@click.option("--url", "more_urls", multiple=True, help="An absolute URL to purge.")
+@click.option("--tag", "tags", multiple=True, help="A surrogate key: purge what it tags.")
+@click.option("--soft", is_flag=True, help="Mark stale (served while one refresh runs).")
+def purge_command(
+    urls: tuple[str, ...], more_urls: tuple[str, ...], tags: tuple[str, ...], soft: bool
+) -> None:
+    """Forget every stored response of each URL (all its variants) and of each --tag, in
+    every process sharing the backend; --soft marks them stale instead."""
     store = state_of(current_app).store
-    key = store.url_key(url, current_app.config.get("APPLICATION_ROOT") or "")
-    if key is None:
-        raise click.BadParameter("give an absolute URL, such as https://example.com/page")
-    found = store.invalidate(key)
-    click.echo(f"purged {url}" if found else f"{url} was not stored")
+    root = current_app.config.get("APPLICATION_ROOT") or ""
+    if not (urls or more_urls or tags):
+        raise click.UsageError("give a URL, --url URL or --tag TAG")
+    how = "soft-purged" if soft else "purged"
+    for url in (*urls, *more_urls):
+        try:
+            found = purge_url(store, url, root, soft=soft)
+        except ValueError:
+            raise click.BadParameter(
+                "give an absolute URL, such as https://example.com/page", param_hint="URL"
+            ) from None
+        click.echo(f"{how} {url}" if found else f"{url} was not stored")
+    for tag in tags:
+        try:
+            taken = purge_by_tag(store, tag, soft=soft)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--tag") from None
+        if not taken:
+            raise click.ClickException(f"the backend did not take the purge of tag {tag}")
+        click.echo(f"{how} tag {tag}")
 
 
 @cli.command("stats")

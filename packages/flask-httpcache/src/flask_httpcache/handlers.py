@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from io import BytesIO
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -29,10 +30,11 @@ from flask_cachecore.compat import current_request_context, opened_session
 
 from . import rules
 from .config import Config
+from .query_rules import apply_to_request, has_query_rules, query_rules_change
 from .responses import CachedResponse, response_from_entry, server_dates_responses
 from .store import Store, StoredResponse, freshen, in_process_cache
 from .storing import make_entry
-from .query_rules import apply_to_request, has_query_rules, query_rules_change
+from .tags import SURROGATE_KEY
 from .target import environ_target
 
 logger = logging.getLogger(__name__)
@@ -228,9 +230,13 @@ class SharedCache:
     def response_hook(self) -> Callable[[Response], Response]:
         """:meth:`after_request` as a plain function, for ``app.after_request``."""
         after_request = self.after_request
+        emit_surrogate_key = self.config.emit_surrogate_key
 
         def httpcache_response_handler(response: Response) -> Response:
-            return after_request(response)
+            answer = after_request(response)
+            if not emit_surrogate_key and SURROGATE_KEY in answer.headers:
+                del answer.headers[SURROGATE_KEY]  # read for the tags; not for clients
+            return answer
 
         # known to the hit lane as a hook that leaves hits alone (see flask_httpcache.lane)
         setattr(httpcache_response_handler, "httpcache_response_hook", True)  # noqa: B010
@@ -573,6 +579,8 @@ class SharedCache:
             request_header=environ_header(request.environ),
             config=self.config,
         )
+        if new is not None and not new.tags:  # a 304 may leave the Surrogate-Key out
+            new = replace(new, tags=entry.tags)
         stored = False
         if new is not None and state.uri_key is not None and "no-store" not in state.directives:
             stored = self.store.save(state.uri_key, new, now)

@@ -14,6 +14,7 @@ reached, and expire on their own); this is the per-resource salt of flask-webcac
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -35,6 +36,7 @@ from flask_cachecore.serializers import approximate_size
 from . import rules
 from .config import Config
 from .query_rules import rewrite_query
+from .tag_versions import purge_state, versions_to_record
 from .target import host_is_allowed, host_name, url_target
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,10 @@ class StoredResponse:
     vary_values: tuple[str | None, ...] = ()
     #: the Cache-Status of caches further upstream, which ours is appended to (RFC 9211 §2)
     upstream_status: str | None = None
+    #: its surrogate keys (:mod:`flask_httpcache.tags`), and the version of each it saw when
+    #: stored (:mod:`flask_httpcache.tag_versions`)
+    tags: tuple[str, ...] = ()
+    tag_versions: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -227,14 +233,34 @@ class Store:
         if not well_formed_index(index) or index.vary is None:
             return None, "uri-miss"
         if not index.vary:
-            return (index.entry, "") if well_formed_entry(index.entry) else (None, "uri-miss")
-        values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
-        entry = self.cache.get(
-            self.variant_key(uri_key, index.generation, self.variant_digest(values))
-        )
-        if not well_formed_entry(entry) or entry.vary_values != values:
-            return None, "vary-miss"
+            entry = index.entry
+            if not well_formed_entry(entry):
+                return None, "uri-miss"
+        else:
+            values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
+            entry = self.cache.get(
+                self.variant_key(uri_key, index.generation, self.variant_digest(values))
+            )
+            if not well_formed_entry(entry) or entry.vary_values != values:
+                return None, "vary-miss"
+        if entry.tags:
+            return self.checked_tags(entry)
         return entry, ""
+
+    def checked_tags(self, entry: StoredResponse) -> tuple[StoredResponse | None, str]:
+        """``entry`` as the versions of its tags leave it: valid, purged (a ``miss``), or
+        soft-purged: stale since the purge, with :attr:`Config.soft_purge_grace` seconds of
+        ``stale-while-revalidate`` (RFC 5861 §3), so that one refresh runs while the others
+        are served the stale copy (unless the response forbids serving it stale)."""
+        state, purged_at = purge_state(
+            self.cache, self.config.master_salt, entry.tags, entry.tag_versions
+        )
+        if state == "valid":
+            return entry, ""
+        grace = self.config.soft_purge_grace
+        if state == "gone" or not grace:
+            return None, "miss"
+        return soft_purged(entry, purged_at, grace), ""
 
     # writing --------------------------------------------------------------------------------
 
@@ -263,6 +289,13 @@ class Store:
         if limit and approximate_size(entry) > limit:
             self.counters.too_large += 1
             return False
+        if entry.tags:
+            versions = versions_to_record(
+                self.cache, self.config.master_salt, entry.tags, entry.request_time
+            )
+            if versions is None:  # purged while the view ran, or the backend keeps none
+                return False
+            entry = replace(entry, tag_versions=versions)
         timeout = self.entry_timeout(entry, now)
         with self._lock:
             if path_key is not None:
@@ -322,6 +355,35 @@ class Store:
         self.counters.invalidations += 1
         return bool(self.cache.delete(uri_key))
 
+    def soft_invalidate(self, uri_key: str) -> bool:
+        """Mark every stored response of a URL stale now, with
+        :attr:`Config.soft_purge_grace` seconds of ``stale-while-revalidate``: the next
+        request is served stale while one refresh runs; a hard :meth:`invalidate` when the
+        grace is 0. False when nothing was stored."""
+        grace = self.config.soft_purge_grace
+        if not grace:
+            return self.invalidate(uri_key)
+        self.counters.invalidations += 1
+        now = self.config.clock()
+        with self._lock:
+            index = self.cache.get(uri_key)
+            if not well_formed_index(index) or index.vary is None:
+                return False
+            if not index.vary:
+                if not well_formed_entry(index.entry):
+                    return False
+                stale = soft_purged(index.entry, now, grace)
+                marked = Index(index.generation, index.vary, stale, list(index.variants))
+                return bool(self.cache.set(uri_key, marked, timeout=self.entry_timeout(stale, now)))
+            found = False
+            for variant in index.variants:
+                key = self.variant_key(uri_key, index.generation, variant)
+                entry = self.cache.get(key)
+                if well_formed_entry(entry):
+                    stale = soft_purged(entry, now, grace)
+                    found = bool(self.cache.set(key, stale, timeout=self.entry_timeout(stale, now)))
+            return found
+
     def stats(self) -> dict[str, Any]:
         backend = self.cache.stats() if isinstance(self.cache, FailSafeCache) else {}
         ours = vars(self.counters)
@@ -370,6 +432,9 @@ def well_formed_entry(entry: Any) -> TypeGuard[StoredResponse]:
             and _strings(entry.vary)
             and _strings(entry.vary_values, allow_none=True)
             and (entry.upstream_status is None or isinstance(entry.upstream_status, str))
+            and _strings(entry.tags)
+            and _strings(entry.tag_versions)
+            and len(entry.tags) == len(entry.tag_versions)
         )
     except AttributeError:  # a slot never set
         ok = False
@@ -392,6 +457,15 @@ def well_formed_index(index: Any) -> TypeGuard[Index]:
     except AttributeError:
         ok = False
     return ok or _malformed("index", index)
+
+
+def soft_purged(entry: StoredResponse, purged_at: float, grace: int) -> StoredResponse:
+    """A copy of ``entry`` stale since ``purged_at``, allowed ``grace`` seconds of
+    ``stale-while-revalidate`` from then (or its own window if longer)."""
+    lifetime = min(entry.lifetime, max(0, math.floor(entry.current_age(purged_at))))
+    window = max(grace, entry.stale_allowance("stale-while-revalidate"))
+    directives = {**entry.directives, "stale-while-revalidate": str(window)}
+    return replace(entry, lifetime=lifetime, directives=directives)
 
 
 def freshen(entry: StoredResponse, headers: Iterable[tuple[str, str]]) -> StoredResponse:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from . import rules
 from .config import Config
 from .store import StoredResponse
+from .tags import SURROGATE_KEY, parse_surrogate_keys
 
 
 def header_values(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
@@ -59,6 +60,9 @@ def make_entry(
         return None, "vary-star"
     if len(body) > config.max_body_size:
         return None, "too-large"
+    tags = parse_surrogate_keys(header_values(headers, SURROGATE_KEY))
+    if tags is None:
+        return None, "surrogate-key"
     explicit = rules.has_explicit_freshness(directives, bool(expires))
     if not explicit and status not in rules.HEURISTICALLY_CACHEABLE:
         return None, "no-freshness"
@@ -88,6 +92,8 @@ def make_entry(
     )
     # Age and Cache-Status are recomputed on every reuse
     unstored.update(("age", "cache-status"))
+    if not config.emit_surrogate_key:
+        unstored.add("surrogate-key")  # read into ``tags``; never sent to the client
     kept = [(k, v) for k, v in headers if k.lower() not in unstored]
     if not header_values(kept, "Date"):
         from werkzeug.http import http_date
@@ -107,6 +113,7 @@ def make_entry(
             vary=vary,
             vary_values=tuple(rules.normalize_field_value(n, request_header(n)) for n in vary),
             upstream_status=", ".join(header_values(headers, "Cache-Status")) or None,
+            tags=tags,
         ),
         "",
     )
