@@ -34,6 +34,7 @@ from flask_cachecore.serializers import approximate_size
 
 from . import rules
 from .config import Config
+from .speedups import Memo
 from .target import host_is_allowed, host_name, url_target
 
 logger = logging.getLogger(__name__)
@@ -151,9 +152,9 @@ class Store:
         self.config = config or Config()
         self.counters = StoreCounters()
         self._lock = threading.Lock()
-        self._keys: dict[tuple[str, str, str, str, str], str] = {}
+        self._keys: Memo[tuple[str, str, str, str, str], str] = Memo(KEY_MEMO_SIZE)
         #: URI keys by the raw WSGI environ values they come from (see ``environ_uri_key``)
-        self.environ_keys: dict[tuple[str | None, ...], str] = {}
+        self.environ_keys: Memo[tuple[str | None, ...], str] = Memo(KEY_MEMO_SIZE)
         #: the hosts (with port) this process admitted into keys, at most Config.max_hosts
         self._hosts: set[str] = set()
 
@@ -168,9 +169,7 @@ class Store:
             key = NAMESPACE.key(
                 self.config.master_salt, request_key("GET", scheme, host, path, query)
             )
-            if len(self._keys) >= KEY_MEMO_SIZE:
-                self._keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
-            self._keys[memo] = key
+            self._keys.remember(memo, key)
         return key
 
     def admits_host(self, host: str) -> bool:
@@ -197,11 +196,6 @@ class Store:
         """The key of an absolute URL (see :func:`~flask_httpcache.target.url_target`)."""
         target = url_target(url, script_root)
         return None if target is None else self.uri_key(*target)
-
-    def remember_environ_key(self, raw: tuple[str | None, ...], key: str) -> None:
-        if len(self.environ_keys) >= KEY_MEMO_SIZE:
-            self.environ_keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
-        self.environ_keys[raw] = key
 
     @staticmethod
     def variant_key(uri_key: str, generation: str, variant: str) -> str:
