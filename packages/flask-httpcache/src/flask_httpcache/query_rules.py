@@ -53,6 +53,12 @@ def rewrite_query(query: str, ignored: tuple[str, ...], sort: bool) -> str:
     return "&".join(pairs)
 
 
+def without_ignored(query: str, config: Config) -> str:
+    """``query`` without the parameters :attr:`Config.ignored_query_parameters` ignores."""
+    patterns = tuple(config.ignored_query_parameters)
+    return rewrite_query(query, patterns, sort=False) if patterns else query
+
+
 def apply_query_rules(environ: MutableMapping[str, Any], config: Config) -> bool:
     """Rewrite the request's ``QUERY_STRING`` by :attr:`Config.ignored_query_parameters` and
     :attr:`Config.sort_query`, once per request; True when it changed."""

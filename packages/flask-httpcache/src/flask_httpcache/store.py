@@ -14,11 +14,10 @@ reached, and expire on their own); this is the per-resource salt of flask-webcac
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from cachelib import BaseCache, NullCache
@@ -35,8 +34,9 @@ from flask_cachecore.serializers import approximate_size
 
 from . import rules
 from .config import Config
-from .query_rules import rewrite_query
-from .tag_versions import purge_state, versions_to_record
+from .query_rules import without_ignored
+from .speedups import Memo
+from .tag_versions import checked_tags, with_tag_versions
 from .target import host_is_allowed, host_name, url_target
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,7 @@ class StoredResponse:
     vary_values: tuple[str | None, ...] = ()
     #: the Cache-Status of caches further upstream, which ours is appended to (RFC 9211 §2)
     upstream_status: str | None = None
-    #: its surrogate keys (:mod:`flask_httpcache.tags`), and the version of each it saw when
-    #: stored (:mod:`flask_httpcache.tag_versions`)
+    #: surrogate keys, and the version of each seen when stored (see :mod:`.tag_versions`)
     tags: tuple[str, ...] = ()
     tag_versions: tuple[str, ...] = ()
 
@@ -158,9 +157,9 @@ class Store:
         self.config = config or Config()
         self.counters = StoreCounters()
         self._lock = threading.Lock()
-        self._keys: dict[tuple[str, str, str, str, str], str] = {}
+        self._keys: Memo[tuple[str, str, str, str, str], str] = Memo(KEY_MEMO_SIZE)
         #: URI keys by the raw WSGI environ values they come from (see ``environ_uri_key``)
-        self.environ_keys: dict[tuple[str | None, ...], str] = {}
+        self.environ_keys: Memo[tuple[str | None, ...], str] = Memo(KEY_MEMO_SIZE)
         #: the hosts (with port) this process admitted into keys, at most Config.max_hosts
         self._hosts: set[str] = set()
 
@@ -175,9 +174,7 @@ class Store:
             key = NAMESPACE.key(
                 self.config.master_salt, request_key("GET", scheme, host, path, query)
             )
-            if len(self._keys) >= KEY_MEMO_SIZE:
-                self._keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
-            self._keys[memo] = key
+            self._keys.remember(memo, key)
         return key
 
     def admits_host(self, host: str) -> bool:
@@ -205,15 +202,7 @@ class Store:
         target = url_target(url, script_root)
         if target is None:
             return None
-        scheme, host, path, query = target
-        if self.config.ignored_query_parameters:  # as the request of it would be keyed
-            query = rewrite_query(query, tuple(self.config.ignored_query_parameters), False)
-        return self.uri_key(scheme, host, path, query)
-
-    def remember_environ_key(self, raw: tuple[str | None, ...], key: str) -> None:
-        if len(self.environ_keys) >= KEY_MEMO_SIZE:
-            self.environ_keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
-        self.environ_keys[raw] = key
+        return self.uri_key(*target[:3], without_ignored(target[3], self.config))
 
     @staticmethod
     def variant_key(uri_key: str, generation: str, variant: str) -> str:
@@ -232,35 +221,19 @@ class Store:
         index = self.cache.get(uri_key)
         if not well_formed_index(index) or index.vary is None:
             return None, "uri-miss"
-        if not index.vary:
-            entry = index.entry
-            if not well_formed_entry(entry):
-                return None, "uri-miss"
-        else:
+        if index.vary:
             values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
-            entry = self.cache.get(
-                self.variant_key(uri_key, index.generation, self.variant_digest(values))
-            )
+            key = self.variant_key(uri_key, index.generation, self.variant_digest(values))
+            entry = self.cache.get(key)
             if not well_formed_entry(entry) or entry.vary_values != values:
                 return None, "vary-miss"
-        if entry.tags:
-            return self.checked_tags(entry)
+        elif well_formed_entry(index.entry):
+            entry = index.entry
+        else:
+            return None, "uri-miss"
+        if entry.tags:  # purged, soft-purged or valid (see tag_versions)
+            return checked_tags(self.cache, self.config, entry)
         return entry, ""
-
-    def checked_tags(self, entry: StoredResponse) -> tuple[StoredResponse | None, str]:
-        """``entry`` as the versions of its tags leave it: valid, purged (a ``miss``), or
-        soft-purged: stale since the purge, with :attr:`Config.soft_purge_grace` seconds of
-        ``stale-while-revalidate`` (RFC 5861 §3), so that one refresh runs while the others
-        are served the stale copy (unless the response forbids serving it stale)."""
-        state, purged_at = purge_state(
-            self.cache, self.config.master_salt, entry.tags, entry.tag_versions
-        )
-        if state == "valid":
-            return entry, ""
-        grace = self.config.soft_purge_grace
-        if state == "gone" or not grace:
-            return None, "miss"
-        return soft_purged(entry, purged_at, grace), ""
 
     # writing --------------------------------------------------------------------------------
 
@@ -289,13 +262,10 @@ class Store:
         if limit and approximate_size(entry) > limit:
             self.counters.too_large += 1
             return False
-        if entry.tags:
-            versions = versions_to_record(
-                self.cache, self.config.master_salt, entry.tags, entry.request_time
-            )
-            if versions is None:  # purged while the view ran, or the backend keeps none
-                return False
-            entry = replace(entry, tag_versions=versions)
+        tagged = with_tag_versions(self.cache, self.config.master_salt, entry)
+        if tagged is None:  # a tag purged while its view ran, or no version kept
+            return False
+        entry = tagged
         timeout = self.entry_timeout(entry, now)
         with self._lock:
             if path_key is not None:
@@ -354,35 +324,6 @@ class Store:
         """Forget every stored response of a URL (RFC 9111 §4.4)."""
         self.counters.invalidations += 1
         return bool(self.cache.delete(uri_key))
-
-    def soft_invalidate(self, uri_key: str) -> bool:
-        """Mark every stored response of a URL stale now, with
-        :attr:`Config.soft_purge_grace` seconds of ``stale-while-revalidate``: the next
-        request is served stale while one refresh runs; a hard :meth:`invalidate` when the
-        grace is 0. False when nothing was stored."""
-        grace = self.config.soft_purge_grace
-        if not grace:
-            return self.invalidate(uri_key)
-        self.counters.invalidations += 1
-        now = self.config.clock()
-        with self._lock:
-            index = self.cache.get(uri_key)
-            if not well_formed_index(index) or index.vary is None:
-                return False
-            if not index.vary:
-                if not well_formed_entry(index.entry):
-                    return False
-                stale = soft_purged(index.entry, now, grace)
-                marked = Index(index.generation, index.vary, stale, list(index.variants))
-                return bool(self.cache.set(uri_key, marked, timeout=self.entry_timeout(stale, now)))
-            found = False
-            for variant in index.variants:
-                key = self.variant_key(uri_key, index.generation, variant)
-                entry = self.cache.get(key)
-                if well_formed_entry(entry):
-                    stale = soft_purged(entry, now, grace)
-                    found = bool(self.cache.set(key, stale, timeout=self.entry_timeout(stale, now)))
-            return found
 
     def stats(self) -> dict[str, Any]:
         backend = self.cache.stats() if isinstance(self.cache, FailSafeCache) else {}
@@ -457,22 +398,3 @@ def well_formed_index(index: Any) -> TypeGuard[Index]:
     except AttributeError:
         ok = False
     return ok or _malformed("index", index)
-
-
-def soft_purged(entry: StoredResponse, purged_at: float, grace: int) -> StoredResponse:
-    """A copy of ``entry`` stale since ``purged_at``, allowed ``grace`` seconds of
-    ``stale-while-revalidate`` from then (or its own window if longer)."""
-    lifetime = min(entry.lifetime, max(0, math.floor(entry.current_age(purged_at))))
-    window = max(grace, entry.stale_allowance("stale-while-revalidate"))
-    directives = {**entry.directives, "stale-while-revalidate": str(window)}
-    return replace(entry, lifetime=lifetime, directives=directives)
-
-
-def freshen(entry: StoredResponse, headers: Iterable[tuple[str, str]]) -> StoredResponse:
-    """The stored response updated by a 304 or HEAD response (RFC 9111 §3.2, §4.3.4): its
-    header fields replace the stored ones, except the unstored ones and Content-Length."""
-    new = [(k, v) for k, v in headers if k.lower() not in rules.UNSTORED_FIELDS]
-    replaced = {k.lower() for k, _ in new} - {"content-length"}
-    kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
-    added = [(k, v) for k, v in new if k.lower() != "content-length"]
-    return replace(entry, headers=kept + added)

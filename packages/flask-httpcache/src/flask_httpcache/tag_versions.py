@@ -24,14 +24,36 @@ their clocks.
 
 from __future__ import annotations
 
+import copy
 import math
 import secrets
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from cachelib import BaseCache
 
 from flask_cachecore import KeyNamespace
 from flask_cachecore.keys import digest
+
+from .config import Config
+
+
+class TaggedEntry(Protocol):
+    """What this module reads and changes of a stored response (a
+    :class:`~flask_httpcache.store.StoredResponse`; this module sits below the store)."""
+
+    tags: tuple[str, ...]
+    tag_versions: tuple[str, ...]
+    request_time: float
+    lifetime: int
+    directives: dict[str, str | None]
+
+    def current_age(self, now: float) -> float: ...
+
+    def stale_allowance(self, name: str) -> int: ...
+
+
+E = TypeVar("E", bound=TaggedEntry)
 
 NAMESPACE = KeyNamespace("httpcache")
 #: how long a tag's version is kept: a response that outlives it is a miss, never stale data
@@ -127,3 +149,40 @@ def purge_tag(cache: BaseCache, salt: str, tag: str, now: float, soft: bool = Fa
         if current is not None:
             epoch = current[0]
     return bool(cache.set(key, format_version(epoch, secrets.token_hex(8), now), VERSION_TIMEOUT))
+
+
+def with_tag_versions(cache: BaseCache, salt: str, entry: E) -> E | None:
+    """A copy of ``entry`` with the versions of its tags recorded, or None when it must not
+    be stored (see :func:`versions_to_record`); an untagged ``entry`` as it is."""
+    if not entry.tags:
+        return entry
+    versions = versions_to_record(cache, salt, entry.tags, entry.request_time)
+    if versions is None:
+        return None
+    recorded = copy.copy(entry)
+    recorded.tag_versions = versions
+    return recorded
+
+
+def checked_tags(cache: BaseCache, config: Config, entry: E) -> tuple[E | None, str]:
+    """``entry`` as the versions of its tags leave it: valid, purged (a ``miss``), or
+    soft-purged: stale since the purge, with :attr:`Config.soft_purge_grace` seconds of
+    ``stale-while-revalidate`` (RFC 5861 §3), so that one refresh runs while the others are
+    served the stale copy (unless the response forbids serving it stale, RFC 9111 §4.2.4)."""
+    state, purged_at = purge_state(cache, config.master_salt, entry.tags, entry.tag_versions)
+    if state == "valid":
+        return entry, ""
+    grace = config.soft_purge_grace
+    if state == "gone" or not grace:
+        return None, "miss"
+    return soft_purged(entry, purged_at, grace), ""
+
+
+def soft_purged(entry: E, purged_at: float, grace: int) -> E:
+    """A copy of ``entry`` stale since ``purged_at``, allowed ``grace`` seconds of
+    ``stale-while-revalidate`` from then (or its own window if longer)."""
+    stale = copy.copy(entry)
+    stale.lifetime = min(entry.lifetime, max(0, math.floor(entry.current_age(purged_at))))
+    window = max(grace, entry.stale_allowance("stale-while-revalidate"))
+    stale.directives = {**entry.directives, "stale-while-revalidate": str(window)}
+    return stale
