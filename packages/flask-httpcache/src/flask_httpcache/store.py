@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard
@@ -26,7 +27,6 @@ from flask_cachecore import (
     FailSafeCache,
     InProcessSerializer,
     KeyNamespace,
-    MemoryCache,
     request_key,
 )
 from flask_cachecore.keys import digest
@@ -43,24 +43,14 @@ NAMESPACE = KeyNamespace("httpcache")
 HeaderGetter = Callable[[str], "str | None"]
 #: most URI keys remembered per store, so a hit does not rebuild its key
 KEY_MEMO_SIZE = 4096
+#: the backends that store nothing already reported in the log (each is reported once)
+_REPORTED_NULL: weakref.WeakSet[BaseCache] = weakref.WeakSet()
 
 
 def in_process_serializer() -> InProcessSerializer:
     """Keeps this package's own objects unpickled in an in-process backend: the store never
     changes an object it read (it copies an index before changing it)."""
     return InProcessSerializer(trusted=(StoredResponse, Index))
-
-
-def in_process_cache(threshold: int = 1000, config: Config | None = None) -> MemoryCache:
-    """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded in
-    entries and in bytes (:attr:`Config.max_bytes`, :attr:`Config.max_entry_bytes`)."""
-    config = config or Config()
-    return MemoryCache(
-        threshold=threshold,
-        serializer=in_process_serializer(),
-        max_bytes=config.max_bytes or None,
-        max_entry_bytes=config.max_entry_bytes or None,
-    )
 
 
 @dataclass(slots=True)
@@ -146,6 +136,17 @@ class Store:
     """
 
     def __init__(self, cache: BaseCache, config: Config | None = None) -> None:
+        #: the backend keeps nothing (cachelib's NullCache, what flask-cachecore's
+        #: ``make_cache`` builds when no ``TYPE`` is set): nothing is stored, and the log says
+        #: so once per backend
+        self.stores_nothing = isinstance(cache, NullCache)
+        if self.stores_nothing and cache not in _REPORTED_NULL:
+            _REPORTED_NULL.add(cache)
+            logger.warning(
+                "flask-httpcache: the store's backend is a NullCache, which keeps nothing:"
+                " every request goes to the view. Set HTTPCACHE_TYPE (HTTPCache and"
+                " easy_setup default to the in-process cache) or give the handlers a cache."
+            )
         if not isinstance(cache, FailSafeCache | NullCache):
             cache = FailSafeCache(cache)
         self.cache = cache
@@ -247,6 +248,8 @@ class Store:
         :attr:`Config.max_variants`. ``path_key``: the key of the URL without its query,
         when it has one, which keeps :attr:`Config.max_query_variants` per path. An entry
         over :attr:`Config.max_entry_bytes` is not stored."""
+        if self.stores_nothing:
+            return False
         limit = self.config.max_entry_bytes
         if limit and approximate_size(entry) > limit:
             self.counters.too_large += 1
