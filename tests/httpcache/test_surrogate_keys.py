@@ -285,7 +285,7 @@ def test_a_response_with_a_bad_surrogate_key_is_not_stored() -> None:
 def test_purge_needs_a_url_or_a_tag() -> None:
     app, ext, _, _ = tagged_app()
     with app.app_context():
-        with pytest.raises(ValueError, match="give url"):
+        with pytest.raises(ValueError, match="give the URL or the tag"):
             ext.purge()
         with pytest.raises(ValueError, match="absolute URL"):
             ext.purge("/relative")

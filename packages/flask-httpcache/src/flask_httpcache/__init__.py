@@ -3,8 +3,8 @@ handlers you order yourself, with validation, Vary, stale-* and a WSGI fast path
 
 from .config import Config
 from .decorators import cache_control, cache_for, dont_cache, vary
-from .extension import HTTPCache
-from .handlers import RequestHandler, ResponseHandler, easy_setup
+from .extension import HTTPCache, easy_setup
+from .handlers import RequestHandler, ResponseHandler
 from .middleware import HTTPCacheMiddleware
 from .store import Store, StoredResponse
 from .tags import cache_tags

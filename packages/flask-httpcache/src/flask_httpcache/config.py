@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from flask_cachecore import CacheConfigError
@@ -107,8 +107,8 @@ class Config:
     soft_purge_grace: int = 60
     collapse_requests: bool = False
     collapse_timeout: float = 10.0
-    clock: Callable[[], float] = time.time
-    background: Runner = field(default=run_in_background)
+    clock: Callable[[], float] = field(default=time.time, metadata={"flask_config": False})
+    background: Runner = field(default=run_in_background, metadata={"flask_config": False})
 
     def __post_init__(self) -> None:
         if isinstance(self.resource_exemptions, str):
@@ -166,42 +166,24 @@ class Config:
         return path.startswith(tuple(self.resource_exemptions))
 
     @classmethod
+    def flask_config_keys(cls) -> dict[str, str]:
+        """The ``HTTPCACHE_*`` key of every setting, by attribute: the dataclass fields,
+        upper-cased (``max_variants`` is ``HTTPCACHE_MAX_VARIANTS``), but for the ones that
+        are code, not configuration (``clock``, ``background``)."""
+        return {
+            item.name: "HTTPCACHE_" + item.name.upper()
+            for item in fields(cls)
+            if item.metadata.get("flask_config", True)
+        }
+
+    @classmethod
     def from_flask_config(cls, config: Mapping[str, Any]) -> Config:
-        """A :class:`Config` from the ``HTTPCACHE_*`` keys; a bad value names its key."""
-        names = {
-            "RESOURCE_EXEMPTIONS": "resource_exemptions",
-            "MASTER_SALT": "master_salt",
-            "REQUEST_CONTROLS_CACHE": "request_controls_cache",
-            "CACHE_NAME": "cache_name",
-            "MAX_VARIANTS": "max_variants",
-            "MAX_BODY_SIZE": "max_body_size",
-            "MAX_ENTRY_BYTES": "max_entry_bytes",
-            "MAX_BYTES": "max_bytes",
-            "MAX_QUERY_VARIANTS": "max_query_variants",
-            "HEURISTIC_FRACTION": "heuristic_fraction",
-            "HEURISTIC_MAX_AGE": "heuristic_max_age",
-            "STALE_RETENTION": "stale_retention",
-            "AUTO_ETAG": "auto_etag",
-            "TARGETED_FIELDS": "targeted_fields",
-            "HIT_LANE": "hit_lane",
-            "TRUSTED_HOSTS": "trusted_hosts",
-            "MAX_HOSTS": "max_hosts",
-            "STORE_SET_COOKIE": "store_set_cookie",
-            "IGNORED_QUERY_PARAMETERS": "ignored_query_parameters",
-            "SORT_QUERY": "sort_query",
-            "EMIT_SURROGATE_KEY": "emit_surrogate_key",
-            "SOFT_PURGE_GRACE": "soft_purge_grace",
-            "COLLAPSE_REQUESTS": "collapse_requests",
-            "COLLAPSE_TIMEOUT": "collapse_timeout",
-        }
-        kwargs = {
-            attribute: config[f"HTTPCACHE_{key}"]
-            for key, attribute in names.items()
-            if config.get(f"HTTPCACHE_{key}") is not None
-        }
+        """A :class:`Config` from the ``HTTPCACHE_*`` keys (see :meth:`flask_config_keys`);
+        a key that is absent or None keeps the default; a bad value names its key."""
+        keys = cls.flask_config_keys()
+        kwargs = {name: config[key] for name, key in keys.items() if config.get(key) is not None}
         try:
             return cls(**kwargs)
         except CacheConfigError as exc:
-            key = next(k for k, a in names.items() if a == exc.key)
             reason = str(exc).split(": ", 1)[-1]
-            raise CacheConfigError(f"HTTPCACHE_{key}", exc.value, reason) from None
+            raise CacheConfigError(keys.get(exc.key, exc.key), exc.value, reason) from None

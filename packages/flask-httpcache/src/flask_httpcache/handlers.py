@@ -43,7 +43,7 @@ from .revalidation import (
     send_validators,
 )
 from .speedups import plain_request_hook, plain_response_hook, server_dates_responses
-from .store import Store, StoredResponse, in_process_cache
+from .store import Store, StoredResponse
 from .storing import add_validators, store_response
 from .tags import SURROGATE_KEY
 
@@ -256,10 +256,8 @@ class SharedCache:
         return answer
 
 
-def _store_of(cache: BaseCache | Store | None, config: Config | None) -> Store:
-    if isinstance(cache, Store):
-        return cache
-    return Store(cache if cache is not None else in_process_cache(config=config), config)
+def _store_of(cache: BaseCache | Store, config: Config | None) -> Store:
+    return cache if isinstance(cache, Store) else Store(cache, config)
 
 
 class _Handler:
@@ -299,14 +297,3 @@ class ResponseHandler(_Handler):
 
     def init_app(self, app: Flask) -> None:
         app.after_request(self.shared.response_hook())
-
-
-def easy_setup(
-    app: Flask, cache: BaseCache | Store | None = None, config: Config | None = None
-) -> tuple[RequestHandler, ResponseHandler]:
-    """Install both handlers after every hook installed so far: a hit skips no earlier
-    ``before_request`` hook, and the response is stored as the view made it, before the
-    ``after_request`` hooks installed so far (they then run on hits too). The cache is
-    in-process unless one is given."""
-    store = _store_of(cache, config)
-    return RequestHandler(store, app), ResponseHandler(store, app)

@@ -53,10 +53,14 @@ def rewrite_query(query: str, ignored: tuple[str, ...], sort: bool) -> str:
     return "&".join(pairs)
 
 
-def without_ignored(query: str, config: Config) -> str:
-    """``query`` without the parameters :attr:`Config.ignored_query_parameters` ignores."""
+def keyed_target(target: tuple[str, str, str, str], config: Config) -> tuple[str, str, str, str]:
+    """A ``(scheme, host, path, query)`` target as a request of it is keyed: its query
+    without the parameters :attr:`Config.ignored_query_parameters` ignores."""
     patterns = tuple(config.ignored_query_parameters)
-    return rewrite_query(query, patterns, sort=False) if patterns else query
+    if not patterns:
+        return target
+    scheme, host, path, query = target
+    return scheme, host, path, rewrite_query(query, patterns, sort=False)
 
 
 def apply_query_rules(environ: MutableMapping[str, Any], config: Config) -> bool:

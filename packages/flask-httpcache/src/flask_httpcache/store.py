@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -26,7 +27,6 @@ from flask_cachecore import (
     FailSafeCache,
     InProcessSerializer,
     KeyNamespace,
-    MemoryCache,
     request_key,
 )
 from flask_cachecore.keys import digest
@@ -34,9 +34,9 @@ from flask_cachecore.serializers import approximate_size
 
 from . import rules
 from .config import Config
-from .query_rules import without_ignored
+from .query_rules import keyed_target
 from .speedups import Memo
-from .tag_versions import checked_tags, with_tag_versions
+from .tag_versions import checked_tags, well_formed_tags, with_tag_versions
 from .target import host_is_allowed, host_name, url_target
 
 logger = logging.getLogger(__name__)
@@ -45,24 +45,14 @@ NAMESPACE = KeyNamespace("httpcache")
 HeaderGetter = Callable[[str], "str | None"]
 #: most URI keys remembered per store, so a hit does not rebuild its key
 KEY_MEMO_SIZE = 4096
+#: the backends that store nothing already reported in the log (each is reported once)
+_REPORTED_NULL: weakref.WeakSet[BaseCache] = weakref.WeakSet()
 
 
 def in_process_serializer() -> InProcessSerializer:
     """Keeps this package's own objects unpickled in an in-process backend: the store never
     changes an object it read (it copies an index before changing it)."""
     return InProcessSerializer(trusted=(StoredResponse, Index))
-
-
-def in_process_cache(threshold: int = 1000, config: Config | None = None) -> MemoryCache:
-    """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded in
-    entries and in bytes (:attr:`Config.max_bytes`, :attr:`Config.max_entry_bytes`)."""
-    config = config or Config()
-    return MemoryCache(
-        threshold=threshold,
-        serializer=in_process_serializer(),
-        max_bytes=config.max_bytes or None,
-        max_entry_bytes=config.max_entry_bytes or None,
-    )
 
 
 @dataclass(slots=True)
@@ -82,8 +72,7 @@ class StoredResponse:
     vary_values: tuple[str | None, ...] = ()
     #: the Cache-Status of caches further upstream, which ours is appended to (RFC 9211 §2)
     upstream_status: str | None = None
-    #: surrogate keys, and the version of each seen when stored (see :mod:`.tag_versions`)
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  #: surrogate keys, and the version of each (.tag_versions)
     tag_versions: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
@@ -151,6 +140,17 @@ class Store:
     """
 
     def __init__(self, cache: BaseCache, config: Config | None = None) -> None:
+        #: the backend keeps nothing (cachelib's NullCache, what flask-cachecore's
+        #: ``make_cache`` builds when no ``TYPE`` is set): nothing is stored, and the log says
+        #: so once per backend
+        self.stores_nothing = isinstance(cache, NullCache)
+        if self.stores_nothing and cache not in _REPORTED_NULL:
+            _REPORTED_NULL.add(cache)
+            logger.warning(
+                "flask-httpcache: the store's backend is a NullCache, which keeps nothing:"
+                " every request goes to the view. Set HTTPCACHE_TYPE (HTTPCache and"
+                " easy_setup default to the in-process cache) or give the handlers a cache."
+            )
         if not isinstance(cache, FailSafeCache | NullCache):
             cache = FailSafeCache(cache)
         self.cache = cache
@@ -200,9 +200,7 @@ class Store:
     def url_key(self, url: str, script_root: str = "") -> str | None:
         """The key of an absolute URL (see :func:`~flask_httpcache.target.url_target`)."""
         target = url_target(url, script_root)
-        if target is None:
-            return None
-        return self.uri_key(*target[:3], without_ignored(target[3], self.config))
+        return None if target is None else self.uri_key(*keyed_target(target, self.config))
 
     @staticmethod
     def variant_key(uri_key: str, generation: str, variant: str) -> str:
@@ -221,19 +219,17 @@ class Store:
         index = self.cache.get(uri_key)
         if not well_formed_index(index) or index.vary is None:
             return None, "uri-miss"
-        if index.vary:
-            values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
-            key = self.variant_key(uri_key, index.generation, self.variant_digest(values))
-            entry = self.cache.get(key)
-            if not well_formed_entry(entry) or entry.vary_values != values:
-                return None, "vary-miss"
-        elif well_formed_entry(index.entry):
-            entry = index.entry
-        else:
-            return None, "uri-miss"
-        if entry.tags:  # purged, soft-purged or valid (see tag_versions)
-            return checked_tags(self.cache, self.config, entry)
-        return entry, ""
+        if not index.vary:
+            if not well_formed_entry(index.entry):
+                return None, "uri-miss"
+            return checked_tags(self.cache, self.config, index.entry)
+        values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
+        entry = self.cache.get(
+            self.variant_key(uri_key, index.generation, self.variant_digest(values))
+        )
+        if not well_formed_entry(entry) or entry.vary_values != values:
+            return None, "vary-miss"
+        return checked_tags(self.cache, self.config, entry)
 
     # writing --------------------------------------------------------------------------------
 
@@ -258,6 +254,8 @@ class Store:
         :attr:`Config.max_variants`. ``path_key``: the key of the URL without its query,
         when it has one, which keeps :attr:`Config.max_query_variants` per path. An entry
         over :attr:`Config.max_entry_bytes` is not stored."""
+        if self.stores_nothing:
+            return False
         limit = self.config.max_entry_bytes
         if limit and approximate_size(entry) > limit:
             self.counters.too_large += 1
@@ -373,9 +371,7 @@ def well_formed_entry(entry: Any) -> TypeGuard[StoredResponse]:
             and _strings(entry.vary)
             and _strings(entry.vary_values, allow_none=True)
             and (entry.upstream_status is None or isinstance(entry.upstream_status, str))
-            and _strings(entry.tags)
-            and _strings(entry.tag_versions)
-            and len(entry.tags) == len(entry.tag_versions)
+            and well_formed_tags(entry)
         )
     except AttributeError:  # a slot never set
         ok = False

@@ -165,10 +165,13 @@ def with_tag_versions(cache: BaseCache, salt: str, entry: E) -> E | None:
 
 
 def checked_tags(cache: BaseCache, config: Config, entry: E) -> tuple[E | None, str]:
-    """``entry`` as the versions of its tags leave it: valid, purged (a ``miss``), or
+    """``entry`` as the versions of its tags leave it (an untagged one: valid, at once):
+    valid, purged (a ``miss``), or
     soft-purged: stale since the purge, with :attr:`Config.soft_purge_grace` seconds of
     ``stale-while-revalidate`` (RFC 5861 §3), so that one refresh runs while the others are
     served the stale copy (unless the response forbids serving it stale, RFC 9111 §4.2.4)."""
+    if not entry.tags:
+        return entry, ""
     state, purged_at = purge_state(cache, config.master_salt, entry.tags, entry.tag_versions)
     if state == "valid":
         return entry, ""
@@ -186,3 +189,15 @@ def soft_purged(entry: E, purged_at: float, grace: int) -> E:
     window = max(grace, entry.stale_allowance("stale-while-revalidate"))
     stale.directives = {**entry.directives, "stale-while-revalidate": str(window)}
     return stale
+
+
+def well_formed_tags(entry: TaggedEntry) -> bool:
+    """Whether the tags and versions of an entry read back are tuples of strings, one
+    version per tag."""
+    tags, versions = entry.tags, entry.tag_versions
+    return (
+        type(tags) is tuple
+        and type(versions) is tuple
+        and len(tags) == len(versions)
+        and all(isinstance(item, str) for item in (*tags, *versions))
+    )
