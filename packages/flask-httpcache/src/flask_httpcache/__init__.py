@@ -1,6 +1,7 @@
 """flask-httpcache: an RFC 9111 shared HTTP cache inside Flask, as request and response
 handlers you order yourself, with validation, Vary, stale-* and a WSGI fast path."""
 
+from .collapse import collapse_requests
 from .config import Config
 from .decorators import cache_control, cache_for, dont_cache, vary
 from .extension import HTTPCache, easy_setup
@@ -22,6 +23,7 @@ __all__ = [
     "cache_control",
     "cache_for",
     "cache_tags",
+    "collapse_requests",
     "dont_cache",
     "easy_setup",
     "vary",

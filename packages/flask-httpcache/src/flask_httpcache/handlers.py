@@ -20,10 +20,11 @@ import logging
 from collections.abc import Callable
 
 from cachelib import BaseCache
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask.wrappers import Response
 
 from . import rules
+from .collapse import collapse_miss, finish_collapse, wants_collapse
 from .conditional import answer_conditional, precondition_for_unsafe
 from .config import Config
 from .environ import REFETCH_KEY, REFRESH_FLAG, environ_header, environ_uri_key
@@ -102,9 +103,17 @@ class SharedCache:
         return plain_response_hook(self.respond)
 
     def respond(self, response: Response) -> Response:
-        """:meth:`after_request`, then what every answer gets on its way out: the
-        ``Surrogate-Key`` field removed (unless :attr:`Config.emit_surrogate_key`)."""
-        answer = self.after_request(response)
+        """:meth:`after_request`, then what every answer but a hit gets on its way out: the
+        ``Surrogate-Key`` field removed (unless :attr:`Config.emit_surrogate_key`), and the
+        waiters of a collapsed miss (:mod:`.collapse`) released once it is stored."""
+        context = g._get_current_object()
+        state = getattr(context, "_httpcache", None)
+        if state is SERVED:  # made from a stored response: no Surrogate-Key, no waiters
+            return response
+        try:
+            answer = self.after_request(response, state)
+        finally:
+            finish_collapse(self.store, context)
         if not self.config.emit_surrogate_key and SURROGATE_KEY in answer.headers:
             del answer.headers[SURROGATE_KEY]  # read for the tags; not for clients
         return answer
@@ -137,7 +146,12 @@ class SharedCache:
             # (RFC 9111 §4.3.4) goes to the view without validators.
             context._httpcache = RequestState(now, uri_key, "request", directives=directives)
             return None
-        entry, reason = self.store.lookup(uri_key, environ_header(environ))
+        header = environ_header(environ)
+        entry, reason = self.store.lookup(uri_key, header)
+        if entry is None and wants_collapse(config, current_app, req, directives):
+            # a cold miss: wait for the request that runs the view, or be that request
+            entry = collapse_miss(self.store, uri_key, header, context)
+            now = config.clock()
         if entry is None:
             self.store.counters.misses += 1
             context._httpcache = RequestState(now, uri_key, reason, directives=directives)
@@ -194,11 +208,8 @@ class SharedCache:
             state.bypass, state.fwd = True, "method"
         return state
 
-    def after_request(self, response: Response) -> Response:
+    def after_request(self, response: Response, state: RequestState | None) -> Response:
         """Add validators, store or invalidate, and answer the client's preconditions."""
-        state: RequestState | None = getattr(g._get_current_object(), "_httpcache", None)
-        if state is SERVED:
-            return response
         if state is None:
             state = self.state_without_request_hook()
         environ = request.environ
