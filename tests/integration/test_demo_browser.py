@@ -5,7 +5,6 @@ opening the page again by its link is a hit of the shared cache."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -14,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import free_port, require, wait_until_listening
+from tests.appcache.test_browser import browser  # noqa: F401  (the fixture)
+from tests.conftest import free_port, wait_until_listening
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 
@@ -40,19 +38,9 @@ def demo_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
-    require(Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None, "Chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright Python package")
-        raise
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_context().new_page()
-        finally:
-            browser.close()
+def page(browser: Any) -> Any:  # noqa: F811
+    """A page of a fresh profile in the Chromium of the appcache browser tests."""
+    return browser.new_context().new_page()
 
 
 def shared_cache_hits(demo_url: str) -> int:
