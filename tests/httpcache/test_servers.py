@@ -1,8 +1,11 @@
 """Hits written by real WSGI servers: one ``Date`` field, whichever server (RFC 9110 §5.3,
 §6.6.1).
 
-gunicorn replaces the app's ``Date`` with its own; Werkzeug's development server adds a second
-one; ``wsgiref`` adds one only when the app sent none. A hit must not carry two."""
+gunicorn replaces the app's ``Date`` with its own; Werkzeug's development server adds its own
+before the app's (two fields); ``wsgiref`` and waitress add one only when the app sent none.
+A hit must not carry two; under the servers that keep the app's, it carries the stored one.
+The first tests check those facts of the servers themselves, with an app that sends a fixed
+``Date`` and no cache, since the docs state them."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+import waitress.server
 from flask import Flask
 from werkzeug.serving import make_server as make_werkzeug_server
 
@@ -87,11 +91,17 @@ class _QuietHandler(WSGIRequestHandler):
 
 @pytest.fixture
 def threaded_server() -> Iterator[Callable[[str, Flask], int]]:
-    """Serves an app in this process with ``werkzeug`` or ``wsgiref``; returns the port."""
+    """Serves an app in this process with ``werkzeug``, ``wsgiref`` or ``waitress``; returns
+    the port."""
     servers: list[Any] = []
 
     def start(kind: str, app: Flask) -> int:
         server: Any
+        if kind == "waitress":
+            server = waitress.server.create_server(app, host="127.0.0.1", port=0)
+            servers.append(server)
+            threading.Thread(target=server.run, daemon=True).start()
+            return int(server.effective_port)
         if kind == "werkzeug":
             server = make_werkzeug_server("127.0.0.1", 0, app, threaded=True)
         else:
@@ -102,8 +112,50 @@ def threaded_server() -> Iterator[Callable[[str, Flask], int]]:
 
     yield start
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        if isinstance(server, waitress.server.BaseWSGIServer):
+            server.close()
+        else:
+            server.shutdown()
+            server.server_close()
+
+
+#: the Date an app sends, long past, so that no server's own Date can equal it
+APP_DATE = "Mon, 01 Jan 2001 00:00:00 GMT"
+DATED_APP_SOURCE = f"""
+def app(environ, start_response):
+    start_response("200 OK", [("Date", "{APP_DATE}"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def dated_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("200 OK", [("Date", APP_DATE), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+@pytest.mark.slow
+def test_gunicorn_replaces_the_date_of_an_app(gunicorn: Callable[..., Any]) -> None:
+    """So a stored Date cannot reach a client through gunicorn, whatever the cache sends."""
+    server = gunicorn(DATED_APP_SOURCE)
+    dates = get(int(server.url.rsplit(":", 1)[1]), "/").headers.get_all("Date") or []
+    assert len(dates) == 1
+    assert dates != [APP_DATE]
+
+
+def test_werkzeug_server_adds_its_date_before_the_date_of_an_app(
+    threaded_server: Callable[[str, Any], int],
+) -> None:
+    dates = get(threaded_server("werkzeug", dated_app), "/").headers.get_all("Date") or []
+    assert len(dates) == 2
+    assert dates[1] == APP_DATE
+    assert dates[0] != APP_DATE
+
+
+@pytest.mark.parametrize("kind", ["wsgiref", "waitress"])
+def test_wsgiref_and_waitress_keep_the_date_of_an_app(
+    threaded_server: Callable[[str, Any], int], kind: str
+) -> None:
+    assert get(threaded_server(kind, dated_app), "/").headers.get_all("Date") == [APP_DATE]
 
 
 @pytest.mark.slow
@@ -123,20 +175,21 @@ def test_gunicorn_hit_carries_one_date(gunicorn: Callable[..., Any], mode: str) 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_werkzeug_server_hit_carries_one_date(
-    threaded_server: Callable[[str, Flask], int], mode: str
+    threaded_server: Callable[[str, Any], int], mode: str
 ) -> None:
     port = threaded_server("werkzeug", make_app(mode))
     _, hit = miss_then_hit(port)
     assert len(hit.headers.get_all("Date") or []) == 1
 
 
+@pytest.mark.parametrize("kind", ["wsgiref", "waitress"])
 @pytest.mark.parametrize("mode", MODES)
-def test_wsgiref_hit_keeps_the_stored_date(
-    threaded_server: Callable[[str, Flask], int], mode: str
+def test_wsgiref_and_waitress_hit_keeps_the_stored_date(
+    threaded_server: Callable[[str, Any], int], mode: str, kind: str
 ) -> None:
     """A server that dates only undated responses: the hit carries the stored Date, once, and
     it is the Date of the response that was stored."""
-    port = threaded_server("wsgiref", make_app(mode))
+    port = threaded_server(kind, make_app(mode))
     miss, hit = miss_then_hit(port)
     dates = hit.headers.get_all("Date") or []
     assert len(dates) == 1, dates

@@ -49,6 +49,15 @@ def state_of(app: Flask) -> HTTPCacheState:
     return state  # type: ignore[no-any-return]
 
 
+def without_handler(app: Flask, name: str) -> HTTPCacheState:
+    """The state of ``app``, which has no ``name`` (``request_handler``, ``response_handler``)
+    installed yet; else a clear error."""
+    state = state_of(app)
+    if getattr(state, name) is not None:
+        raise RuntimeError(f"the flask-httpcache {name.replace('_', ' ')} is already installed")
+    return state
+
+
 def set_flask_config_defaults(app: Flask) -> None:
     """The defaults of the ``HTTPCACHE_*`` keys that are not ``Config``'s own: the backend
     (the in-process cache) and its bounds, the middleware, the trusted hosts."""
@@ -162,9 +171,7 @@ class HTTPCache:
 
         :raises RuntimeError: before :meth:`init_app`, or when it is installed already.
         """
-        state = state_of(app)
-        if state.request_handler is not None:
-            raise RuntimeError("the flask-httpcache request handler is already installed")
+        state = without_handler(app, "request_handler")
         state.request_handler = RequestHandler(state.store, app)
         return state.request_handler
 
@@ -175,9 +182,7 @@ class HTTPCache:
 
         :raises RuntimeError: before :meth:`init_app`, or when it is installed already.
         """
-        state = state_of(app)
-        if state.response_handler is not None:
-            raise RuntimeError("the flask-httpcache response handler is already installed")
+        state = without_handler(app, "response_handler")
         state.response_handler = ResponseHandler(state.store, app)
         return state.response_handler
 
