@@ -379,3 +379,56 @@ def test_soft_purge_on_redis_refreshes_once_for_two_apps(
     jobs_b.run_all()
     assert runs_a.get("p1", 0) + runs_b.get("p1", 0) == 2
     assert app_b.test_client().get("/product/1").get_data(as_text=True) == "product 1 v2"
+
+
+CLI_APP = """
+import os
+
+from flask import Flask
+
+from flask_httpcache import HTTPCache
+
+app = Flask(__name__)
+app.config["HTTPCACHE_TYPE"] = "RedisCache"
+app.config["HTTPCACHE_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+app.config["HTTPCACHE_KEY_PREFIX"] = os.environ["TEST_PREFIX"]
+HTTPCache(app)
+"""
+
+
+@pytest.mark.slow
+def test_flask_httpcache_purge_in_another_process_reaches_this_one(
+    redis_url: str, unique_prefix: str, tmp_path: Any
+) -> None:
+    """``flask httpcache purge --tag`` run as its own process, on the app's Redis."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "cli_app.py").write_text(CLI_APP)
+    # the purge is dated by the other process's wall clock: this app's starts at it
+    clock = FakeClock(time.time())
+    app, _, runs, _ = tagged_app(
+        clock, type="RedisCache", redis_url=redis_url, key_prefix=unique_prefix
+    )
+    client = app.test_client()
+    client.get("/tagged/3")
+    client.get("/tagged/33")
+    env = {**os.environ, "TEST_REDIS_URL": redis_url, "TEST_PREFIX": unique_prefix}
+    command = [sys.executable, "-m", "flask", "--app", "cli_app", "httpcache", "purge"]
+    done = subprocess.run(
+        [*command, "--tag", "product:3"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "purged tag product:3\n"
+    clock.now = time.time() + 1  # requests after the purge
+    assert "hit" not in status(client.get("/tagged/3"))
+    assert "hit" in status(client.get("/tagged/33"))
+    assert runs == {"t3": 2, "t33": 1}
