@@ -111,7 +111,7 @@ ROWS = [
     ("raw_wsgi", "raw WSGI function, constant body"),
     ("bare_flask", "bare Flask view, no cache"),
     ("handler_hit", "flask-httpcache handlers, hit (hit lane)"),
-    ("handler_hit_tagged", "handlers, hit of a response with 2 surrogate keys"),
+    ("handler_hit_tagged", "handlers, hit with 2 surrogate keys"),
     ("bare_flask_hook", "bare Flask view + a before_request hook"),
     ("handler_hit_hook", "that hook + handlers, hit (through Flask)"),
     ("middleware_hit", "flask-httpcache middleware, hit"),
