@@ -29,6 +29,7 @@ def archive_stem(name: str) -> str:
     """The start of the wheel's and the sdist's file names: the distribution name, normalized."""
     return name.replace("-", "_")
 
+
 pytestmark = pytest.mark.slow
 
 
