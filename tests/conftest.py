@@ -135,7 +135,9 @@ class OwnRedis:
         self.process = start_own_redis(self.port).process
 
 
-def start_own_redis(port: int | None = None) -> OwnRedis:
+def start_own_redis(port: int | None = None, *options: str) -> OwnRedis:
+    """A redis-server of the test's own on ``port`` (a free one by default), with ``options``
+    added to its command line (``"--cluster-enabled", "yes"`` ...)."""
     binary = shutil.which("redis-server")
     require(binary is not None, "the redis-server program")
     port = port or free_port()
@@ -150,6 +152,7 @@ def start_own_redis(port: int | None = None) -> OwnRedis:
             "",
             "--appendonly",
             "no",
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -26,15 +26,17 @@ from flask import (
 )
 from flask.testing import FlaskClient
 
-from flask_cachecore import locks
+from flask_cachecore import DistributedLock, claim_refresh, stampede
 from flask_viewcache import Cache
+from flask_viewcache import store as store_module
+from flask_viewcache.engine import lock_key
 from flask_viewcache.storable import RESPONSE_MARK
 from flask_viewcache.store import MARK
 
 
 def new_app(**config: Any) -> tuple[Flask, Cache]:
     app = Flask(__name__)
-    app.config.update(SECRET_KEY="test", CACHE_TYPE="SimpleCache", **config)
+    app.config.update({"SECRET_KEY": "test", "CACHE_TYPE": "SimpleCache", **config})
     cache = Cache(app)
 
     @app.post("/login/<name>")
@@ -81,7 +83,7 @@ def answer_of_header_user() -> Any:
 def signal_waiters(monkeypatch: pytest.MonkeyPatch, event: threading.Event, count: int) -> None:
     """Set ``event`` once ``count`` callers have joined a flight led by another: they are
     waiting (or about to wait) for its result."""
-    join = locks._process_flights.join
+    join = stampede._process_flights.join
     waiters: list[str] = []
 
     def counting_join(key: str) -> Any:
@@ -92,7 +94,7 @@ def signal_waiters(monkeypatch: pytest.MonkeyPatch, event: threading.Event, coun
                 event.set()
         return flight, leader
 
-    monkeypatch.setattr(locks._process_flights, "join", counting_join)
+    monkeypatch.setattr(stampede._process_flights, "join", counting_join)
 
 
 @pytest.mark.parametrize(
@@ -483,7 +485,7 @@ import threading
 
 from flask import Flask, make_response, session
 
-from flask_cachecore import locks
+from flask_cachecore import stampede
 from flask_viewcache import Cache
 
 app = Flask(__name__)
@@ -491,7 +493,7 @@ app.config.update(SECRET_KEY="test", CACHE_TYPE="SimpleCache", CACHE_LOCK=True)
 cache = Cache(app)
 waiters = threading.Semaphore(0)
 leader_in = threading.Event()
-join = locks._process_flights.join
+join = stampede._process_flights.join
 
 
 def counting_join(key):
@@ -501,7 +503,7 @@ def counting_join(key):
     return flight, leader
 
 
-locks._process_flights.join = counting_join
+stampede._process_flights.join = counting_join
 
 
 @app.post("/login/<name>")
@@ -559,33 +561,75 @@ def test_lock_waiters_under_gunicorn_get_their_own_answer(gunicorn: Any) -> None
 def test_a_refresh_claim_is_released_only_by_its_holder() -> None:
     app, cache = new_app()
     with app.app_context():
+        backend = cache.store().backend
+    first = claim_refresh("page", lock_cache=backend, lock_timeout=10)
+    assert first is not None
+    assert first.token is not None
+    assert claim_refresh("page", lock_cache=backend) is None  # held in this process
+    # the first claim's timeout passes, and a worker of another process claims the refresh
+    assert backend.delete("lock:refresh:page")
+    newer = DistributedLock(backend, "refresh:page", timeout=10)
+    assert newer.acquire()
+    first.release()  # the slow first holder is done: the newer claim is not its to delete
+    assert backend.get("lock:refresh:page") == newer.token
+    assert claim_refresh("page", lock_cache=backend) is None
+    newer.release()
+    third = claim_refresh("page", lock_cache=backend)
+    assert third is not None
+    third.release()
+
+
+@pytest.mark.parametrize("backend", ["SimpleCache", "RedisCache"])
+def test_a_slow_refresher_never_releases_the_claim_of_the_next_one(
+    backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config: dict[str, Any] = {"CACHE_STATUS_HEADER": True}
+    if backend == "RedisCache":
+        config.update(request.getfixturevalue("redis_config"))
+    app, cache = new_app(**config)
+    now = [1000.0]
+    monkeypatch.setattr(store_module, "wall_clock", lambda: now[0])
+    entered, may_finish = threading.Event(), threading.Event()
+    runs: list[int] = []
+
+    @app.get("/report")
+    @cache.cached(timeout=3600, soft_timeout=10)
+    def report() -> str:
+        runs.append(1)
+        if len(runs) == 2:  # the refresher that is slow
+            entered.set()
+            assert may_finish.wait(10)
+        return f"v{len(runs)}"
+
+    client = app.test_client()
+    assert client.get("/report").data == b"v1"
+    now[0] += 11  # past the soft timeout
+    answers: list[Any] = []
+    slow = threading.Thread(target=lambda: answers.append(app.test_client().get("/report")))
+    slow.start()
+    assert entered.wait(10)
+    with app.test_request_context("/report"):
         store = cache.store()
-    results: dict[str, bool] = {}
-
-    def in_thread(name: str, work: Callable[[], bool]) -> None:
-        thread = threading.Thread(target=lambda: results.__setitem__(name, work()))
-        thread.start()
-        thread.join(10)
-
-    first_claimed, first_may_release = threading.Event(), threading.Event()
-
-    def first_holder() -> bool:
-        claimed = store.claim_refresh("page", 10)
-        first_claimed.set()
-        assert first_may_release.wait(10)
-        store.release_refresh("page")  # its claim expired meanwhile; another holds the key
-        return claimed
-
-    holder = threading.Thread(target=lambda: results.__setitem__("first", first_holder()))
-    holder.start()
-    assert first_claimed.wait(10)
-    # the first claim's timeout passes (its key gone, under either layout of the claim)
-    store.backend.delete_many("lock:refresh:page", "refresh:page")
-    in_thread("second", lambda: store.claim_refresh("page", 10))
-    first_may_release.set()
-    holder.join(10)
-    in_thread("third", lambda: store.claim_refresh("page", 10))
-    assert results == {"first": True, "second": True, "third": False}
+        claim = "lock:refresh:" + lock_key(report._viewcache_view.locate(store, (), {}))  # type: ignore[attr-defined]
+    # the slow refresher's claim times out; a worker of another process claims the refresh
+    assert store.backend.delete(claim)
+    newer = DistributedLock(store.backend, claim.removeprefix("lock:"), timeout=60)
+    assert newer.acquire()
+    may_finish.set()
+    slow.join(10)
+    assert answers[0].data == b"v2"
+    assert answers[0].headers["Cache-Status"] == "flask-viewcache; fwd=stale"
+    assert store.backend.get(claim) == newer.token  # the slow one left the newer claim alone
+    now[0] += 11  # stale again: while the newer claim is held, nobody here refreshes
+    stale = client.get("/report")
+    assert (stale.data, stale.headers["Cache-Status"]) == (b"v2", "flask-viewcache; hit")
+    assert len(runs) == 2
+    assert newer.release()
+    refreshed = client.get("/report")
+    assert (refreshed.data, refreshed.headers["Cache-Status"]) == (
+        b"v3",
+        "flask-viewcache; fwd=stale",
+    )
 
 
 def test_a_lease_whose_response_never_comes_is_released_with_the_request() -> None:
@@ -600,7 +644,7 @@ def test_a_lease_whose_response_never_comes_is_released_with_the_request() -> No
 
     with app.test_request_context("/direct"):
         assert direct() == "made"  # the view called by hand: no response is made
-    assert not locks._process_flights._flights  # the flight landed with the context
+    assert not stampede._process_flights._flights  # the flight landed with the context
     assert app.test_client().get("/direct").data == b"made"
     assert app.test_client().get("/direct").data == b"made"
     assert len(runs) == 2  # the request stored it, the second was a hit

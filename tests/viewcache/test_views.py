@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from flask import Flask, Response, request
 
+from flask_cachecore import claim_refresh
 from flask_viewcache import Cache
+from flask_viewcache.engine import lock_key
 
 
 def numbered_view(app: Flask, cache: Cache, **options: Any) -> None:
@@ -241,14 +243,14 @@ def test_stale_while_revalidate_on_a_view(make_app: Any, monkeypatch: Any) -> No
     assert client.get("/n").data == b"GET 1"
     now[0] += 11
     with app.test_request_context("/n"):
-        key = app.view_functions["number"].make_cache_key()
         store = cache.store()
-        assert store.claim_refresh(key, 10)  # another worker is refreshing it
+        where = app.view_functions["number"]._viewcache_view.locate(store, (), {})
+    other = claim_refresh(lock_key(where), lock_cache=store.backend)
+    assert other is not None  # another worker is refreshing it
     stale = client.get("/n")
     assert stale.data == b"GET 1"  # served stale at once
     assert stale.headers["Cache-Status"] == "flask-viewcache; hit"
-    with app.app_context():
-        store.release_refresh(key)
+    other.release()
     refreshed = client.get("/n")  # this caller is elected to refresh
     assert refreshed.data == b"GET 2"
     assert refreshed.headers["Cache-Status"] == "flask-viewcache; fwd=stale"

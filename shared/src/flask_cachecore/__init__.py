@@ -16,7 +16,7 @@ from .keys import (
     request_key,
     stable_repr,
 )
-from .locks import MISSING, ComputeLease, DistributedLock, SingleFlight, claim_compute, compute_once
+from .locks import MISSING, DistributedLock, SingleFlight
 from .memcached import PymemcacheCache
 from .memory import MemoryCache
 from .redis_backends import RedisCache, RedisClusterCache, RedisSentinelCache
@@ -27,6 +27,7 @@ from .serializers import (
     Serializer,
     SignedPickleSerializer,
 )
+from .stampede import ComputeLease, claim_compute, claim_refresh, compute_once, get_or_create
 
 __version__ = "0.2.0"
 
@@ -55,9 +56,11 @@ __all__ = [
     "args_token",
     "canonical_query",
     "claim_compute",
+    "claim_refresh",
     "compute_once",
     "fit_key",
     "function_key",
+    "get_or_create",
     "hash_tag",
     "make_backend",
     "make_cache",

@@ -1,16 +1,15 @@
-"""Locks against cache stampedes.
+"""The two mutexes of the stampede model (:mod:`flask_cachecore.stampede`), one per key:
 
-When a popular entry expires, every request that misses would recompute it at once. Two
-guards stop that:
-
-- :class:`SingleFlight`: inside one process, the first caller for a key computes and the
-  others wait for its result.
+- :class:`SingleFlight`: inside one process, the first caller for a key leads and the others
+  wait for it to land.
 - :class:`DistributedLock`: across processes and hosts, through the backend's atomic ``add``
-  (``SET NX EX`` on Redis, ``add`` on memcached) with a timeout, so a crashed holder cannot
-  block the key for longer than that.
+  (``SET NX EX`` on Redis, ``add`` on memcached) of a random token, with a timeout, so a
+  crashed holder cannot block the key for longer than that; it is released only while the
+  key still holds its own token (:func:`compare_and_delete`), never another holder's.
 
-:func:`claim_compute` combines both for the usual "look up, else compute once and store",
-and :func:`compute_once` wraps it for a caller whose result may go to every waiter.
+:func:`~flask_cachecore.stampede.claim_compute`, :func:`~flask_cachecore.stampede.claim_refresh`
+and :func:`~flask_cachecore.stampede.get_or_create` (importable from here too, as before)
+combine them.
 """
 
 from __future__ import annotations
@@ -172,152 +171,15 @@ class DistributedLock:
         self.release()
 
 
-_process_flights: SingleFlight[Any] = SingleFlight()
+#: names that moved to :mod:`flask_cachecore.stampede`, still importable from here
+_MOVED = frozenset(
+    {"ComputeLease", "claim_compute", "claim_refresh", "compute_once", "get_or_create"}
+)
 
 
-def _unavailable(cache: BaseCache) -> bool:
-    """Whether ``cache`` is known to be failing (a :class:`FailSafeCache` with an open breaker)."""
-    breaker = getattr(cache, "breaker", None)
-    return breaker is not None and breaker.state != "closed"
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from . import stampede
 
-
-class ComputeLease:
-    """The right to compute the value of one key, held by one caller until :meth:`release`.
-
-    While it is held, the other callers of the key in this process wait, and those of other
-    processes poll the cache. A lease that :func:`claim_compute` hands to a caller that is to
-    compute alone (its wait timed out, or the leader had nothing to hand over) holds nothing.
-    """
-
-    __slots__ = ("flight", "key", "lock")
-
-    def __init__(self, key: str, flight: _Flight[Any] | None) -> None:
-        self.key = key
-        self.flight = flight
-        self.lock: DistributedLock | None = None
-
-    def release(self, value: Any = MISSING, error: BaseException | None = None) -> None:
-        """Give the key up. The waiters of this process get ``value`` (or ``error``) if one
-        is given; with neither, they look the key up again and, if the cache has nothing,
-        each computes by itself (the result was not stored: for all one knows it belongs to
-        one caller only). Releasing twice does nothing."""
-        lock, self.lock = self.lock, None
-        if lock is not None:
-            lock.release()
-        flight, self.flight = self.flight, None
-        if flight is not None:
-            _process_flights.land(self.key, flight, value, error)
-
-
-def claim_compute(
-    key: str,
-    lookup: Callable[[], Any],
-    *,
-    lock_cache: BaseCache | None = None,
-    lock_timeout: float = 10.0,
-    wait_timeout: float = 10.0,
-    poll_interval: float = 0.01,
-) -> tuple[Any, ComputeLease | None]:
-    """``(value, None)`` when there is a value to use: what ``lookup()`` finds (it returns
-    :data:`MISSING` for nothing), or what the caller that computed it handed over; else
-    ``(MISSING, lease)``: this caller computes, stores, and then must ``lease.release()``.
-
-    Inside a process, one caller per key computes while the others wait for its release.
-    Across processes, that caller first takes a :class:`DistributedLock` on ``lock_cache``; a
-    process that finds the lock taken polls ``lookup`` until the value appears, the lock goes
-    away (it then tries again) or ``wait_timeout`` passes (it then computes by itself: a slow
-    holder costs duplicate work, never a hung request).
-    """
-    flight, leader = _process_flights.join(key)
-    if not leader:
-        if not flight.done.wait(wait_timeout + lock_timeout):
-            return MISSING, ComputeLease(key, None)
-        if flight.error is not None:
-            raise flight.error
-        if flight.value is not MISSING:
-            return flight.value, None
-        found = lookup()
-        return (found, None) if found is not MISSING else (MISSING, ComputeLease(key, None))
-    lease = ComputeLease(key, flight)
-    try:
-        found = lookup()
-        if found is MISSING and lock_cache is not None and not _unavailable(lock_cache):
-            found = _take_lock(lease, lookup, lock_cache, lock_timeout, wait_timeout, poll_interval)
-    except BaseException as exc:
-        lease.release(error=exc)
-        raise
-    if found is not MISSING:
-        lease.release(found)
-        return found, None
-    return MISSING, lease
-
-
-def _take_lock(
-    lease: ComputeLease,
-    lookup: Callable[[], Any],
-    lock_cache: BaseCache,
-    lock_timeout: float,
-    wait_timeout: float,
-    poll_interval: float,
-) -> Any:
-    """What ``lookup`` finds while the distributed lock is taken by someone else, or
-    :data:`MISSING` once ``lease`` holds the lock (or it is given up on)."""
-    lock = DistributedLock(lock_cache, lease.key, timeout=lock_timeout, poll_interval=poll_interval)
-    deadline = time.monotonic() + wait_timeout
-    unheld = 0
-    while True:
-        if lock.acquire():
-            found = lookup()  # filled while we waited for the lock?
-            if found is not MISSING:
-                lock.release()
-                return found
-            lease.lock = lock
-            return MISSING
-        found = lookup()
-        if found is not MISSING:
-            return found
-        # The lock could not be taken, yet nobody holds it: the backend is failing. Twice in
-        # a row rules out a holder that released just between the two calls.
-        unheld = 0 if lock.locked() else unheld + 1
-        if unheld >= 2 or _unavailable(lock_cache):
-            return MISSING
-        if time.monotonic() >= deadline:
-            logger.info("gave up waiting for the lock on %s; computing it here", lease.key)
-            return MISSING
-        time.sleep(poll_interval)
-
-
-def compute_once(
-    key: str,
-    lookup: Callable[[], Any],
-    compute: Callable[[], T],
-    *,
-    lock_cache: BaseCache | None = None,
-    lock_timeout: float = 10.0,
-    wait_timeout: float = 10.0,
-    poll_interval: float = 0.01,
-) -> T:
-    """Return what ``lookup()`` finds, else ``compute()`` it once across processes and threads.
-
-    ``lookup`` returns :data:`MISSING` when the cache has nothing; ``compute`` must store what it
-    returns, so that waiters in other processes find it. The waiters of this process get what
-    it returned (or raised), stored or not: use :func:`claim_compute` where a result that is
-    not stored must not reach anyone else.
-    """
-    found, lease = claim_compute(
-        key,
-        lookup,
-        lock_cache=lock_cache,
-        lock_timeout=lock_timeout,
-        wait_timeout=wait_timeout,
-        poll_interval=poll_interval,
-    )
-    if lease is None:
-        return found  # type: ignore[no-any-return]
-    try:
-        value = compute()
-    except BaseException as exc:
-        lease.release(error=exc)
-        raise
-    lease.release(value)
-    return value
+        return getattr(stampede, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -155,6 +155,21 @@ class SignedPickleSerializer(Serializer):
         return None
 
 
+def _valid_limit(max_bytes: int) -> int:
+    if max_bytes < 1:
+        raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
+    return max_bytes
+
+
+def _within_limit(data: bytes, max_bytes: int) -> bytes:
+    """``data``, if it is at most ``max_bytes`` long; else
+    :class:`~flask_cachecore.errors.EntryTooLargeError`: the one check of the per-entry limit,
+    shared by both forms of :func:`limit_entry_size`."""
+    if len(data) > max_bytes:
+        raise EntryTooLargeError(len(data), max_bytes)
+    return data
+
+
 class SizeLimitedSerializer(Serializer):
     """Another serializer (ours or cachelib's) that refuses values whose serialized form is
     over ``max_bytes``, before any byte reaches the backend. :func:`limit_entry_size` is
@@ -170,17 +185,12 @@ class SizeLimitedSerializer(Serializer):
     """
 
     def __init__(self, inner: Any, max_bytes: int) -> None:
-        if max_bytes < 1:
-            raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
         self.inner = inner
-        self.max_bytes = max_bytes
+        self.max_bytes = _valid_limit(max_bytes)
         self.name = getattr(inner, "name", type(inner).__name__)
 
     def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
-        data: bytes = self.inner.dumps(value)
-        if len(data) > self.max_bytes:
-            raise EntryTooLargeError(len(data), self.max_bytes)
-        return data
+        return _within_limit(self.inner.dumps(value), self.max_bytes)
 
     def loads(self, data: bytes | None) -> Any:
         return self.inner.loads(data)
@@ -197,10 +207,7 @@ def _size_limited_class(base: type) -> type:
     base_dumps: Any = base.dumps  # type: ignore[attr-defined]
 
     def dumps(self: Any, value: Any, *args: Any, **kwargs: Any) -> bytes:
-        data: bytes = base_dumps(self, value, *args, **kwargs)
-        if len(data) > self.max_entry_bytes:
-            raise EntryTooLargeError(len(data), self.max_entry_bytes)
-        return data
+        return _within_limit(base_dumps(self, value, *args, **kwargs), self.max_entry_bytes)
 
     made = type(
         base.__name__,
@@ -233,8 +240,7 @@ def limit_entry_size(serializer: Any, max_bytes: int) -> Any:
     Traceback (most recent call last):
     flask_cachecore.errors.EntryTooLargeError: a value of ... bytes is over the limit of 16 ...
     """
-    if max_bytes < 1:
-        raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
+    _valid_limit(max_bytes)
     try:
         limited = copy.copy(serializer)
         limited.__class__ = _size_limited_class(type(serializer))

@@ -8,7 +8,7 @@ import inspect
 import logging
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from cachelib import BaseCache
 from cachelib.serializers import BaseSerializer as CachelibSerializer
@@ -21,6 +21,8 @@ from flask_cachecore.backends import config_number
 from flask_cachecore.compat import current_app_or_none, redis_key_prefix, redis_write_client
 
 from .calls import Timeout, timeout_seconds
+from .decorated import CachedFunction, MemoizedFunction
+from .engine import Rules
 from .keys import (
     FRAGMENT_PREFIX,
     MEMO_PREFIX,
@@ -33,11 +35,12 @@ from .memoize import Memoized, is_memoized, memoized_of
 from .storable import MalformedEntryError, thaw
 from .store import MARK, Settings, Store, is_in_process, use_in_process_serializer
 from .subclassing import PublicMethodsBackend, overrides_storage_methods, reading_envelopes
-from .viewkeys import is_variant
-from .views import CachedView, QueryArgs
+from .viewkeys import QueryArgs, is_variant
+from .views import CachedView
 
 logger = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: defaults of the ``CACHE_*`` keys this extension reads (Flask-Caching's, plus ours)
 DEFAULTS: dict[str, Any] = {
@@ -371,7 +374,7 @@ class Cache:
         tags: Iterable[str] = (),
         lock: bool | None = None,
         soft_timeout: float | None = None,
-    ) -> Callable[[F], F]:
+    ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]:
         """Cache what a view (or any function) returns, per request path, method and host.
 
         The parameters of Flask-Caching's ``cached`` mean what they mean there. Added:
@@ -385,24 +388,16 @@ class Cache:
             (stale-while-revalidate). ``timeout`` must be longer.
         """
 
-        def decorator(func: F) -> F:
+        def decorator(func: Callable[P, R]) -> CachedFunction[P, R]:
+            rules = Rules(unless, forced_update, is_stale, response_filter, hash_method, cache_none)
             view = CachedView(
                 self,
                 func,
+                rules.also(source_check, tags, lock, soft_timeout),
                 key_prefix=key_prefix,
-                unless=unless,
-                forced_update=forced_update,
-                is_stale=is_stale,
-                response_filter=response_filter,
                 query_string=query_string,
-                hash_method=hash_method,
-                cache_none=cache_none,
                 make_cache_key=make_cache_key,
-                source_check=source_check,
                 response_hit_indication=response_hit_indication,
-                tags=tags,
-                lock=lock,
-                soft_timeout=soft_timeout,
             )
             return view.wrap(timeout)  # type: ignore[no-any-return]
 
@@ -424,7 +419,7 @@ class Cache:
         tags: Iterable[str] = (),
         lock: bool | None = None,
         soft_timeout: float | None = None,
-    ) -> Callable[[F], F]:
+    ) -> Callable[[Callable[P, R]], MemoizedFunction[P, R]]:
         """Cache a function's result by its arguments (coroutine functions too).
 
         The parameters of Flask-Caching's ``memoize`` mean what they mean there; ``tags``,
@@ -433,22 +428,14 @@ class Cache:
         memory address runs uncached, with one warning per function.
         """
 
-        def decorator(func: F) -> F:
+        def decorator(func: Callable[P, R]) -> MemoizedFunction[P, R]:
+            rules = Rules(unless, forced_update, is_stale, response_filter, hash_method, cache_none)
             memoized = Memoized(
                 self,
                 func,
+                rules.also(source_check, tags, lock, soft_timeout),
                 make_name=make_name,
-                unless=unless,
-                forced_update=forced_update,
-                is_stale=is_stale,
-                response_filter=response_filter,
-                hash_method=hash_method,
-                cache_none=cache_none,
-                source_check=source_check,
                 args_to_ignore=args_to_ignore,
-                tags=tags,
-                lock=lock,
-                soft_timeout=soft_timeout,
             )
             return memoized.wrap(timeout)  # type: ignore[no-any-return]
 

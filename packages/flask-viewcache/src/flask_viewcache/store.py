@@ -21,16 +21,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from cachelib import BaseCache, NullCache
 from cachelib import SimpleCache as CachelibSimpleCache
 
 from flask_cachecore import (
-    DistributedLock,
     MemoryCache,
     RedisCache,
     RedisClusterCache,
@@ -304,30 +301,3 @@ class Store:
         if local is not None:
             return local.get(version_key, 0)
         return self.direct.get(version_key)
-
-    def claim_refresh(self, key: str, lock_timeout: float) -> bool:
-        """Whether this caller is the one that refreshes a stale ``key``: it takes a
-        :class:`~flask_cachecore.DistributedLock` (atomic ``add`` of a token of its own), so
-        that :meth:`release_refresh` gives up this caller's claim and never another's."""
-        claim = DistributedLock(self.backend, "refresh:" + key, timeout=lock_timeout)
-        if not claim.acquire():
-            return False
-        # the claim is kept in the context of this call (a thread, or an async task), where
-        # ``release_refresh`` runs; the mapping is replaced, never changed, so a task started
-        # from this context cannot release it
-        _refresh_claims.set({**_refresh_claims.get(), (id(self), key): claim})
-        return True
-
-    def release_refresh(self, key: str) -> None:
-        claims = _refresh_claims.get()
-        claim = claims.get((id(self), key))
-        if claim is None:
-            return
-        _refresh_claims.set({k: v for k, v in claims.items() if k != (id(self), key)})
-        claim.release()
-
-
-#: the refresh claims this context holds, by ``(id of the store, key)``
-_refresh_claims: ContextVar[Mapping[tuple[int, str], DistributedLock]] = ContextVar(
-    "viewcache_refresh_claims", default=MappingProxyType({})
-)
