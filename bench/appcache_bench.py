@@ -2,6 +2,7 @@
 
     python bench/appcache_bench.py            # or: hatch run bench:appcache
     python bench/appcache_bench.py --quick    # fewer rounds, for a smoke run
+    python bench/appcache_bench.py --json bench/results/appcache.json   # + results for charts.py
 
 Measures, for both libraries in the same process:
 
@@ -15,10 +16,11 @@ them all). A request ratio is the median over rounds of the two times measured i
 round; a hashing time is the fastest round. The ratios hold on a noisy machine; the absolute
 times do not.
 
-Flask-Appcache 0.1.2 has this project's distribution name (``flask-appcache``) and import name
-(``flask_appcache``), so it cannot be installed beside it: this script installs it with pip into
-a temporary folder of its own (``--no-deps --target``) and loads ``flask_appcache.py`` from there
-under another module name. It runs on Flask 3 as it is, with no shim.
+Flask-Appcache 0.1.2 (distribution ``flask-appcache``) has this project's import name
+(``flask_appcache``; ours is distributed as ``flask-appcache-sw``), so it cannot be installed
+beside it: this script installs it with pip into a temporary folder of its own (``--no-deps
+--target``) and loads ``flask_appcache.py`` from there under another module name. It runs on
+Flask 3 as it is, with no shim.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from types import ModuleType
 from typing import Any
 
 from flask import Flask
+from httpcache_bench import median_interval  # the median's distribution-free 95% interval
+from results import bar, chart, table, write_results
 from viewcache_bench import wsgi_call  # the same full WSGI call as the viewcache benchmark
 
 import flask_appcache  # this project's: the 0.1.2 module is loaded from its own folder
@@ -80,9 +84,14 @@ def rounds_of(
     return times
 
 
+def ratios(times: dict[str, list[float]], variant: str, baseline: str) -> list[float]:
+    """``variant``'s time over ``baseline``'s in each round (adjacent in time)."""
+    return [v / b for v, b in zip(times[variant], times[baseline], strict=True)]
+
+
 def ratio(times: dict[str, list[float]], variant: str, baseline: str) -> float:
     """The median over rounds of ``variant``'s time over ``baseline``'s in the same round."""
-    return statistics.median(v / b for v, b in zip(times[variant], times[baseline], strict=True))
+    return statistics.median(ratios(times, variant, baseline))
 
 
 def site(root: Path, files: int) -> Path:
@@ -105,6 +114,7 @@ def app_with(module: ModuleType, root: Path, static: Path) -> tuple[Flask, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    parser.add_argument("--json", help="also write the results to this file (bench/README.md)")
     args = parser.parse_args(argv)
     rounds, batch, hash_rounds = (5, 300, 1) if args.quick else (41, 500, 3)
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             return run
 
         hashing = {"0.1.2": hash_folder(old), "new": hash_folder(new)}
-        hashed = {name: min(times) for name, times in rounds_of(hashing, hash_rounds, 1).items()}
+        hash_times = rounds_of(hashing, hash_rounds, 1)
+        hashed = {name: min(times) for name, times in hash_times.items()}
         shutil.rmtree(small_root)
 
     bare_time = min(served["bare view"])
@@ -163,6 +174,36 @@ def main(argv: list[str] | None = None) -> int:
     print("|" + "|".join("---" for _ in header) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    if args.json:
+        settings = {"rounds": rounds, "batch": batch, "hash_rounds": hash_rounds}
+        settings["quick"] = args.quick
+        title = "flask-appcache against Flask-Appcache 0.1.2"
+        tables = [table(title, list(header), [*map(list, rows)])]
+        labels = {"0.1.2": "Flask-Appcache 0.1.2", "new": "flask-appcache"}
+        request_bars = [
+            bar(labels[name], *median_interval(ratios(served, name, "bare view")))
+            for name in ("0.1.2", "new")
+        ]
+        hash_bars = [
+            bar(labels[name], hashed[name], min(hash_times[name]), max(hash_times[name]))
+            for name in ("0.1.2", "new")
+        ]
+        charts = [
+            chart(
+                "manifest request / bare view request (median of per-round ratios, 95% interval)",
+                "x",
+                "lower",
+                request_bars,
+                goal=1.2,
+            ),
+            chart(
+                "hash a 5,000-file static folder (fastest round, min-max)",
+                "s",
+                "lower",
+                hash_bars,
+            ),
+        ]
+        write_results(args.json, "appcache", settings, tables, charts)
     return 0
 
 

@@ -51,7 +51,9 @@ def raw_wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
     return [BODY]
 
 
-def _flask_app(slow: bool = False, cache: str = "none", hook: bool = False) -> Any:
+def _flask_app(
+    slow: bool = False, cache: str = "none", hook: bool = False, tagged: bool = False
+) -> Any:
     from flask import Flask
 
     app = Flask("httpcache_bench")
@@ -68,7 +70,10 @@ def _flask_app(slow: bool = False, cache: str = "none", hook: bool = False) -> A
     def index() -> Any:
         if slow:
             time.sleep(SLOW_SECONDS)
-        return BODY, 200, {"Content-Type": "text/plain", "Cache-Control": "max-age=3600"}
+        fields = {"Content-Type": "text/plain", "Cache-Control": "max-age=3600"}
+        if tagged:  # a surrogate key: every hit reads its tag's version back (one get_many)
+            fields["Surrogate-Key"] = "bench catalog"
+        return BODY, 200, fields
 
     if cache == "handlers":
         from flask_httpcache import easy_setup
@@ -91,6 +96,7 @@ def make(name: str) -> Any:
     return {
         "bare_flask": lambda: _flask_app(),
         "handler_hit": lambda: _flask_app(cache="handlers"),
+        "handler_hit_tagged": lambda: _flask_app(cache="handlers", tagged=True),
         "bare_flask_hook": lambda: _flask_app(hook=True),
         "handler_hit_hook": lambda: _flask_app(cache="handlers", hook=True),
         "middleware_hit": lambda: _flask_app(cache="middleware"),
@@ -105,6 +111,7 @@ ROWS = [
     ("raw_wsgi", "raw WSGI function, constant body"),
     ("bare_flask", "bare Flask view, no cache"),
     ("handler_hit", "flask-httpcache handlers, hit (hit lane)"),
+    ("handler_hit_tagged", "handlers, hit with 2 surrogate keys"),
     ("bare_flask_hook", "bare Flask view + a before_request hook"),
     ("handler_hit_hook", "that hook + handlers, hit (through Flask)"),
     ("middleware_hit", "flask-httpcache middleware, hit"),
@@ -124,6 +131,8 @@ RATIOS = [
     ("10 ms view cached (handlers) / uncached", "slow_cached", "slow_uncached", 25.0),
     ("10 ms view cached (middleware) / uncached", "slow_cached_middleware", "slow_uncached", 25.0),
     ("handler hit / Flask-Caching hit", "handler_hit", "flask_caching_hit", 0.0),
+    ("tagged handler hit / untagged handler hit", "handler_hit_tagged", "handler_hit", 0.0),
+    ("tagged handler hit / bare Flask view", "handler_hit_tagged", "bare_flask", 0.0),
     ("with a hook: handler hit / bare view", "handler_hit_hook", "bare_flask_hook", 0.0),
     ("ceiling: raw WSGI constant / 10 ms view uncached", "raw_wsgi", "slow_uncached", 0.0),
 ]

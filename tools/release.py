@@ -61,6 +61,12 @@ class Distribution:
     def tag(self) -> str:
         return f"{self.name}-v{self.version}"
 
+    @property
+    def archive_stem(self) -> str:
+        """How its wheel's and sdist's file names start: the name with ``_`` for ``-``
+        (``flask_appcache_sw`` for flask-appcache-sw, whose import name is flask_appcache)."""
+        return self.name.replace("-", "_")
+
 
 def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -192,8 +198,8 @@ def build(dist: Distribution, outdir: Path, *, sdist: bool) -> None:
 
 
 def artifacts(dist: Distribution, outdir: Path) -> tuple[Path, Path]:
-    wheels = sorted(outdir.glob(f"{dist.module}-{dist.version}-*.whl"))
-    sdists = sorted(outdir.glob(f"{dist.module}-{dist.version}.tar.gz"))
+    wheels = sorted(outdir.glob(f"{dist.archive_stem}-{dist.version}-*.whl"))
+    sdists = sorted(outdir.glob(f"{dist.archive_stem}-{dist.version}.tar.gz"))
     if len(wheels) != 1 or len(sdists) != 1:
         raise ReleaseError(f"expected one wheel and one sdist in {outdir}, found {wheels + sdists}")
     return wheels[0], sdists[0]

@@ -21,7 +21,8 @@ PACKAGE = next(
 
 
 def test_version_matches_the_installed_distribution() -> None:
-    assert flask_appcache.__version__ == importlib.metadata.version("flask-appcache")
+    # the distribution is flask-appcache-sw: flask-appcache on PyPI is another project
+    assert flask_appcache.__version__ == importlib.metadata.version("flask-appcache-sw")
 
 
 def test_exports_nothing_it_does_not_have() -> None:
@@ -45,7 +46,7 @@ def test_the_wheel_carries_the_templates(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    names = zipfile.ZipFile(next(tmp_path.glob("flask_appcache-*.whl"))).namelist()
+    names = zipfile.ZipFile(next(tmp_path.glob("flask_appcache_sw-*.whl"))).namelist()
     for template in (
         "manifest.appcache",
         "appcache/sw.js",

@@ -153,7 +153,7 @@ environ_values = st.fixed_dictionaries(
 @FUZZ
 @given(environ=environ_values, url=header_text, root=wsgi)
 def test_store_keys_take_any_environ_and_url(environ: dict[str, Any], url: str, root: str) -> None:
-    from flask_httpcache.handlers import environ_uri_key
+    from flask_httpcache.environ import environ_uri_key
 
     store = Store(MemoryCache())
     key = environ_uri_key(store, environ)

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from flask_cachecore import MemoryCache
 from flask_httpcache import Config, HTTPCache, HTTPCacheMiddleware, Store, easy_setup
-from flask_httpcache.handlers import environ_uri_key
+from flask_httpcache.environ import environ_uri_key
 
 #: the configurations of the README: both handlers (hit lane on, off), the extension, the
 #: extension with the WSGI middleware, and the middleware put by hand around easy_setup

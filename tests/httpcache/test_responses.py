@@ -12,7 +12,7 @@ from werkzeug.test import EnvironBuilder
 
 from flask_cachecore import MemoryCache
 from flask_httpcache import Store, easy_setup
-from flask_httpcache.responses import CachedResponse
+from flask_httpcache.speedups import CachedResponse
 
 from .helpers import FakeClock, make_config
 

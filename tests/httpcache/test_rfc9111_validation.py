@@ -207,7 +207,8 @@ def test_s4_3_5_head_response_freshens_stored_get() -> None:
 
 
 def test_s3_2_update_replaces_fields_but_not_content_length_nor_unstored() -> None:
-    from flask_httpcache.store import StoredResponse, freshen
+    from flask_httpcache.revalidation import freshen
+    from flask_httpcache.store import StoredResponse
 
     entry = StoredResponse(
         status=200,

@@ -23,6 +23,8 @@ RUN_ELSEWHERE = {
     "packages/flask-staticbust/README.md": "tests/staticbust/test_readme.py",
     # its blocks need the static files its app serves
     "packages/flask-appcache/README.md": "tests/appcache/test_readme.py",
+    # every block runs, none may be a fragment, and what they print is checked
+    "packages/flask-httpcache/README.md": "tests/httpcache/test_readme.py",
 }
 
 

@@ -4,6 +4,8 @@ and the release workflow knows every distribution's tag pattern."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -20,6 +22,7 @@ def test_the_five_distributions_are_found_each_with_its_own_version() -> None:
         "flask-viewcache",
         "flask-httpcache",
         "flask-staticbust",
+        "flask-appcache-sw",
     }
     assert len(DISTS) == 5
     for dist in DISTS.values():
@@ -56,7 +59,20 @@ def test_bounds_check_names_the_fix_when_a_range_is_stale() -> None:
         release.check_bounds(stale, {**DISTS, "flask-example": stale})
 
 
-def test_release_workflow_has_a_tag_pattern_per_distribution() -> None:
+def test_release_workflow_has_a_tag_pattern_per_distribution_and_no_other() -> None:
     workflow = (REPO / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
-    for name in DISTS:
-        assert f'- "{name}-v*"' in workflow, name
+    patterns = set(re.findall(r'^\s*- "([^"]+)-v\*"', workflow, re.MULTILINE))
+    assert patterns == set(DISTS)
+
+
+def test_flask_appcache_is_distributed_as_flask_appcache_sw_with_its_import_name() -> None:
+    """The name on PyPI, flask-appcache, is another project's (docs/releasing.md): the
+    distribution built and tagged here is the one that will be uploaded."""
+    dist = release.find("flask-appcache", DISTS)
+    assert (dist.name, dist.module, dist.folder.name) == (
+        "flask-appcache-sw",
+        "flask_appcache",
+        "flask-appcache",
+    )
+    assert dist.tag == f"flask-appcache-sw-v{dist.version}"
+    assert dist.archive_stem == "flask_appcache_sw"

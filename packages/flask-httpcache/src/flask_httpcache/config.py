@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from flask_cachecore import CacheConfigError
@@ -63,6 +63,22 @@ class Config:
         port) one process admits into keys; requests for further hosts bypass the cache.
     :param store_set_cookie: store responses that carry ``Set-Cookie`` (and replay the field)
         as RFC 9111 allows; False (the default) never stores them.
+    :param ignored_query_parameters: query parameters left out of the key *and* removed from
+        the query string the view sees (as Varnish strips them before the backend), so they
+        can neither split the cache nor poison it: ``fnmatch`` patterns (``utm_*``,
+        ``fbclid``) matched against the percent-decoded name, ASCII case-insensitively.
+    :param sort_query: the view sees the query's pairs sorted by name (values of one name in
+        their order), as the key always has them; False (the default): as the client sent them.
+    :param emit_surrogate_key: keep the ``Surrogate-Key`` field of tagged responses for a CDN in
+        front; False (the default): it is read for tags and removed before the client sees it.
+    :param soft_purge_grace: seconds a soft-purged response may still be served stale while
+        one refresh runs (see :meth:`~flask_httpcache.HTTPCache.purge`); 0: soft purges act
+        as hard ones.
+    :param collapse_requests: on a cold miss, one request per URL runs the view while the
+        concurrent others wait for its stored answer (every view; per view with
+        ``cache_for(..., collapse=True)`` or ``@collapse_requests()``).
+    :param collapse_timeout: seconds a collapsed request waits for the one it waits on before
+        it runs the view itself (and the lifetime of the lease across processes).
     :param clock: the wall clock (seconds since the epoch); tests pass a fake one.
     :param background: runs a stale-while-revalidate refresh; tests pass a synchronous one.
     """
@@ -85,13 +101,27 @@ class Config:
     trusted_hosts: Collection[str] | None = None
     max_hosts: int = 16
     store_set_cookie: bool = False
-    clock: Callable[[], float] = time.time
-    background: Runner = field(default=run_in_background)
+    ignored_query_parameters: Collection[str] = ()
+    sort_query: bool = False
+    emit_surrogate_key: bool = False
+    soft_purge_grace: int = 60
+    collapse_requests: bool = False
+    collapse_timeout: float = 10.0
+    clock: Callable[[], float] = field(default=time.time, metadata={"flask_config": False})
+    background: Runner = field(default=run_in_background, metadata={"flask_config": False})
 
     def __post_init__(self) -> None:
         if isinstance(self.resource_exemptions, str):
             self.resource_exemptions = (self.resource_exemptions,)
         self.resource_exemptions = tuple(self.resource_exemptions)
+        if isinstance(self.ignored_query_parameters, str):
+            self.ignored_query_parameters = (self.ignored_query_parameters,)
+        patterns = tuple(self.ignored_query_parameters)
+        if not all(isinstance(p, str) and p and p.isascii() for p in patterns):
+            raise CacheConfigError(
+                "ignored_query_parameters", patterns, "must be a list of ASCII name patterns"
+            )
+        self.ignored_query_parameters = tuple(p.lower() for p in patterns)
         if isinstance(self.trusted_hosts, str):
             self.trusted_hosts = (self.trusted_hosts,)
         if self.trusted_hosts is not None:
@@ -109,6 +139,7 @@ class Config:
             "max_entry_bytes",
             "max_bytes",
             "max_query_variants",
+            "soft_purge_grace",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -122,6 +153,9 @@ class Config:
         ):
             if getattr(self, name) < 1:
                 raise CacheConfigError(name, getattr(self, name), "must be at least 1")
+        timeout = self.collapse_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise CacheConfigError("collapse_timeout", timeout, "must be a positive number")
         if not 0 <= self.heuristic_fraction <= 0.1:
             raise CacheConfigError(
                 "heuristic_fraction", self.heuristic_fraction, "must be between 0 and 0.1"
@@ -132,36 +166,24 @@ class Config:
         return path.startswith(tuple(self.resource_exemptions))
 
     @classmethod
+    def flask_config_keys(cls) -> dict[str, str]:
+        """The ``HTTPCACHE_*`` key of every setting, by attribute: the dataclass fields,
+        upper-cased (``max_variants`` is ``HTTPCACHE_MAX_VARIANTS``), but for the ones that
+        are code, not configuration (``clock``, ``background``)."""
+        return {
+            item.name: "HTTPCACHE_" + item.name.upper()
+            for item in fields(cls)
+            if item.metadata.get("flask_config", True)
+        }
+
+    @classmethod
     def from_flask_config(cls, config: Mapping[str, Any]) -> Config:
-        """A :class:`Config` from the ``HTTPCACHE_*`` keys; a bad value names its key."""
-        names = {
-            "RESOURCE_EXEMPTIONS": "resource_exemptions",
-            "MASTER_SALT": "master_salt",
-            "REQUEST_CONTROLS_CACHE": "request_controls_cache",
-            "CACHE_NAME": "cache_name",
-            "MAX_VARIANTS": "max_variants",
-            "MAX_BODY_SIZE": "max_body_size",
-            "MAX_ENTRY_BYTES": "max_entry_bytes",
-            "MAX_BYTES": "max_bytes",
-            "MAX_QUERY_VARIANTS": "max_query_variants",
-            "HEURISTIC_FRACTION": "heuristic_fraction",
-            "HEURISTIC_MAX_AGE": "heuristic_max_age",
-            "STALE_RETENTION": "stale_retention",
-            "AUTO_ETAG": "auto_etag",
-            "TARGETED_FIELDS": "targeted_fields",
-            "HIT_LANE": "hit_lane",
-            "TRUSTED_HOSTS": "trusted_hosts",
-            "MAX_HOSTS": "max_hosts",
-            "STORE_SET_COOKIE": "store_set_cookie",
-        }
-        kwargs = {
-            attribute: config[f"HTTPCACHE_{key}"]
-            for key, attribute in names.items()
-            if config.get(f"HTTPCACHE_{key}") is not None
-        }
+        """A :class:`Config` from the ``HTTPCACHE_*`` keys (see :meth:`flask_config_keys`);
+        a key that is absent or None keeps the default; a bad value names its key."""
+        keys = cls.flask_config_keys()
+        kwargs = {name: config[key] for name, key in keys.items() if config.get(key) is not None}
         try:
             return cls(**kwargs)
         except CacheConfigError as exc:
-            key = next(k for k, a in names.items() if a == exc.key)
             reason = str(exc).split(": ", 1)[-1]
-            raise CacheConfigError(f"HTTPCACHE_{key}", exc.value, reason) from None
+            raise CacheConfigError(keys.get(exc.key, exc.key), exc.value, reason) from None

@@ -13,6 +13,9 @@ from flask.wrappers import Response
 from werkzeug.datastructures import ResponseCacheControl
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: attribute of a view function: True to collapse its cold misses, False never to (read by
+#: :mod:`flask_httpcache.collapse`)
+COLLAPSE_ATTRIBUTE = "httpcache_collapse"
 
 #: what ``cache_control`` accepts: every directive Werkzeug's ResponseCacheControl knows
 KNOWN_DIRECTIVES = frozenset(
@@ -48,11 +51,16 @@ def _after_view(change: Callable[[Response], None]) -> Callable[[F], F]:
     return decorator
 
 
-def cache_for(**timedelta_kwargs: float) -> Callable[[F], F]:
+def cache_for(*, collapse: bool | None = None, **timedelta_kwargs: float) -> Callable[[F], F]:
     """Fresh for a while: ``max-age`` and ``Expires`` (RFC 9111 §5.2.2.1, §5.3).
+    ``collapse=True``: concurrent cold misses of the view run it once (see
+    :mod:`flask_httpcache.collapse`); False: never, whatever the config says.
 
     >>> @cache_for(hours=1)  # doctest: +SKIP
     ... def report(): ...
+
+    .. versionchanged:: 0.2.0
+        ``collapse``.
     """
     lifetime = dt.timedelta(**timedelta_kwargs)
     seconds = int(lifetime.total_seconds())
@@ -63,7 +71,16 @@ def cache_for(**timedelta_kwargs: float) -> Callable[[F], F]:
         response.cache_control.max_age = seconds
         response.expires = dt.datetime.now(dt.UTC) + lifetime
 
-    return _after_view(change)
+    decorate = _after_view(change)
+    if collapse is None:
+        return decorate
+
+    def decorate_and_mark(view: F) -> F:
+        wrapper = decorate(view)
+        setattr(wrapper, COLLAPSE_ATTRIBUTE, collapse)
+        return wrapper
+
+    return decorate_and_mark
 
 
 def cache_control(**directives: Any) -> Callable[[F], F]:

@@ -7,9 +7,9 @@ the contexts down. When the app has none of those that could act (no other hook,
 function or URL value preprocessor, no receiver of Flask's request signals, no session to
 save, Flask's own request pipeline, request and response classes) the answer is the same
 without any of it, so the lane gives it straight from WSGI, as
-:class:`~flask_httpcache.HTTPCacheMiddleware` does. As soon as any of that is there, or the
-request is anything but a plain GET or HEAD of a fresh response that Werkzeug would write as
-stored, every request takes the hook.
+:class:`~flask_httpcache.HTTPCacheMiddleware` does (both through :mod:`.fresh`). As soon as
+any of that is there, or the request is anything but a plain GET or HEAD of a fresh
+response that Werkzeug would write as stored, every request takes the hook.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from flask.wrappers import Request, Response
 
 from flask_cachecore.compat import has_handled_a_request
 
-from .middleware import HTTPCacheMiddleware
+from .fresh import FreshHits
+from .query_rules import apply_query_rules, has_query_rules
 from .store import Store
 
 if TYPE_CHECKING:
@@ -88,15 +89,18 @@ class HitLane:
         self.app = app
         self.wsgi_app = wsgi_app
         self.request_hook = request_hook
-        self.fresh = HTTPCacheMiddleware(wsgi_app, store)
+        self.fresh = FreshHits(store)
+        self.query_rules = has_query_rules(store.config)
         #: whether the app's hooks allow the lane: decided once Flask refuses new hooks
         self._layout_allows: bool | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.query_rules:
+            apply_query_rules(environ, self.fresh.config)
         method = environ.get("REQUEST_METHOD")
         if (method == "GET" or method == "HEAD") and self.open_for(environ):
             try:
-                answer = self.fresh.fresh_answer(environ, method)
+                answer = self.fresh.answer(environ, method)
             except Exception:  # the hook's own path then answers, or reports the error
                 logger.debug("hit lane failed, the request goes to Flask", exc_info=True)
                 answer = None

@@ -1,142 +1,20 @@
-"""Responses made from stored ones: built and written without checking again what Werkzeug
-checked when the response was first made.
-
-A hit is the hot path of the cache, and most of its cost is Werkzeug's: ``Response.__init__``
-and ``get_wsgi_headers`` check every header field again, which for a stored response is work
-already done. :class:`CachedResponse` skips that work only where the result is the same, and
-is otherwise an ordinary Flask response that later ``after_request`` hooks may change.
-"""
+"""The responses the cache itself makes: a hit from a stored response, a 304, a 412, a 504,
+and the ``Cache-Status`` field they carry (RFC 9211)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
 from flask.wrappers import Response
-from werkzeug.datastructures import Headers
 
-from flask_cachecore.compat import header_fields, headers_from_fields
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-    from .store import StoredResponse
-
-#: field names for which Werkzeug's ``get_wsgi_headers`` rewrites the value (IRI to URI)
-_REWRITTEN = frozenset({"location", "content-location"})
-#: instance state of a fresh response by status code, copied into each response made here
-_PROTOTYPES: dict[int, dict[str, Any]] = {}
-#: ``SERVER_SOFTWARE`` of WSGI servers that give every response a ``Date`` of their own:
-#: gunicorn drops the app's and adds its own, Werkzeug's development server adds a second
-_DATING_SERVERS = ("gunicorn/", "Werkzeug/")
+from . import rules
+from .config import Config
+from .speedups import CachedResponse, hit_fields
+from .store import StoredResponse
 
 
-def server_dates_responses(environ: WSGIEnvironment) -> bool:
-    """Whether the WSGI server gives every response its own ``Date`` (gunicorn, Werkzeug's
-    development server). A stored ``Date`` sent under Werkzeug's would make two ``Date``
-    fields, which RFC 9110 §5.3 forbids for a field that is not a list; gunicorn would drop
-    it, after checking it."""
-    software = environ.get("SERVER_SOFTWARE")
-    return isinstance(software, str) and software.startswith(_DATING_SERVERS)
-
-
-def _prototype_state(status: int) -> dict[str, Any]:
-    state = _PROTOTYPES.get(status)
-    if state is None:
-        # A real response of that status, so that every attribute Werkzeug's __init__ sets is
-        # present (its mutable ones are replaced in ``CachedResponse.build``).
-        state = _PROTOTYPES[status] = vars(Response(status=status)).copy()
-    return state
-
-
-def written_unchanged(status: int, fields: list[tuple[str, str]]) -> bool:
-    """Whether Werkzeug's ``get_wsgi_headers`` leaves these fields of a response of this
-    status as they are: a status with a body, a Content-Length, no (Content-)Location."""
-    if status < 200 or status == 204 or status == 304:
-        return False
-    has_length = False
-    for name, _ in fields:
-        # only names of these lengths can be one of the three: lower() the few that are
-        size = len(name)
-        if size == 14 or size == 8 or size == 16:
-            lower = name.lower()
-            if lower == "content-length":
-                has_length = True
-            elif lower in _REWRITTEN:
-                return False
-    return has_length
-
-
-def status_line(status: int) -> str:
-    """The status line Werkzeug writes for ``status`` (its reason phrase, upper case)."""
-    line: str = _prototype_state(status)["_status"]
-    return line
-
-
-class CachedResponse(Response):
-    """A response made from a stored one (a hit, or a stored response freshened or served
-    stale).
-
-    Made by :meth:`build`, which copies a prototype's instance state and gives the stored
-    fields to a new :class:`~werkzeug.datastructures.Headers` as they are; written by a
-    :meth:`__call__` that hands the fields to the server without copying them through
-    ``Headers`` again when Werkzeug would leave them unchanged. When an ``after_request`` hook
-    changed the response so that Werkzeug would adjust it (no Content-Length, a
-    ``Location``, a status without a body, a streamed body, ``call_on_close``), it is written
-    the ordinary way.
-    """
-
-    @classmethod
-    def build(cls, status: int, fields: list[tuple[str, str]], body: bytes) -> CachedResponse:
-        """A response of ``status`` with these header ``fields`` (owned by the response from
-        now on) and ``body``. The fields must be ones Werkzeug accepted before: they are not
-        checked again (Werkzeug offers no unchecked way in; this fills that gap)."""
-        response = cls.__new__(cls)
-        state = response.__dict__
-        state.update(_prototype_state(status))
-        state["headers"] = headers_from_fields(fields)
-        state["response"] = [body]
-        state["_on_close"] = []
-        return response
-
-    def wsgi_fields(self) -> list[tuple[str, str]] | None:
-        """The header fields as ``get_wsgi_headers`` would give them, when it would give them
-        unchanged (see :func:`written_unchanged`); else None."""
-        fields = header_fields(self.headers)
-        return list(fields) if written_unchanged(self._status_code, fields) else None
-
-    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
-        """Werkzeug's result, without copying the fields through ``Headers`` when it would
-        leave them unchanged (see :meth:`wsgi_fields`)."""
-        fields = self.wsgi_fields()
-        if fields is None:
-            return super().get_wsgi_headers(environ)
-        return headers_from_fields(fields)
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        body = self.response
-        if (
-            self._on_close
-            or self.direct_passthrough
-            or type(body) is not list
-            or len(body) != 1
-            or type(body[0]) is not bytes
-        ):
-            return super().__call__(environ, start_response)
-        fields = self.wsgi_fields()
-        if fields is None:
-            return super().__call__(environ, start_response)
-        start_response(self._status, fields)
-        # nothing to close: a list has no close(), and no hook registered call_on_close
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else body
-
-
-def hit_fields(entry: StoredResponse, server_dates: bool) -> list[tuple[str, str]]:
-    """A new list of the stored fields; without ``Date`` when ``server_dates``: the server's
-    own ``Date`` then stands alone, and ``Age`` still tells how old the response is."""
-    if not server_dates:
-        return entry.headers.copy()
-    return [field for field in entry.headers if len(field[0]) != 4 or field[0].lower() != "date"]
+def cache_status(config: Config, upstream: str | None, *params: str) -> str:
+    """A ``Cache-Status`` value with this cache's entry appended (RFC 9211 §2)."""
+    ours = "; ".join((config.cache_name, *params))
+    return f"{upstream}, {ours}" if upstream else ours
 
 
 def response_from_entry(
@@ -147,8 +25,9 @@ def response_from_entry(
 ) -> CachedResponse:
     """A response built from a stored one, with its ``Age`` (RFC 9111 §4, §5.1) and, given
     this cache's ``Cache-Status`` entry, the field with it appended (RFC 9211 §2). With
-    ``server_dates`` (see :func:`server_dates_responses`) the stored ``Date`` is left out."""
-    fields = hit_fields(entry, server_dates)
+    ``server_dates`` (see :func:`~flask_httpcache.speedups.server_dates_responses`) the
+    stored ``Date`` is left out."""
+    fields = hit_fields(entry.headers, server_dates)
     fields.append(("Age", str(int(age)) if age > 0 else "0"))
     upstream = entry.upstream_status
     if cache_status is not None:
@@ -156,3 +35,40 @@ def response_from_entry(
     elif upstream:
         fields.append(("Cache-Status", upstream))
     return CachedResponse.build(entry.status, fields, entry.body)
+
+
+def not_modified(response: Response) -> Response:
+    """The 304 for ``response``: only the fields of RFC 9110 §15.4.5, plus Age and
+    Cache-Status."""
+    result = Response(status=304)
+    for name in (*rules.NOT_MODIFIED_FIELDS, "last-modified", "age", "cache-status"):
+        for value in response.headers.getlist(name):
+            result.headers.add(name, value)
+    return result
+
+
+def precondition_failed(response: Response) -> Response:
+    """The 412 for ``response`` (RFC 9110 §15.5.13), with its ETag and Cache-Status."""
+    failed = Response(status=412)
+    for name in ("ETag", "Cache-Status"):
+        if name in response.headers:
+            failed.headers[name] = response.headers[name]
+    return failed
+
+
+def gateway_timeout(config: Config) -> Response:
+    """``only-if-cached`` with nothing usable stored: 504 (RFC 9111 §5.2.1.7)."""
+    response = Response("Gateway Timeout: not in cache\n", status=504, mimetype="text/plain")
+    response.headers["Cache-Status"] = cache_status(config, None, "fwd=miss")
+    return response
+
+
+def snapshot(response: Response) -> Response | None:
+    """A copy of ``response`` as it stands, which later changes to ``response`` leave alone
+    (for :func:`~flask_httpcache.revalidation.refetch`); a streamed response is read into
+    memory, a file (``direct_passthrough``) is not copied."""
+    if response.direct_passthrough:
+        return None
+    return CachedResponse.build(
+        response.status_code, response.headers.to_wsgi_list(), response.get_data()
+    )

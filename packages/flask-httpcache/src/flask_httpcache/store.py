@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from cachelib import BaseCache, NullCache
@@ -26,7 +27,6 @@ from flask_cachecore import (
     FailSafeCache,
     InProcessSerializer,
     KeyNamespace,
-    MemoryCache,
     request_key,
 )
 from flask_cachecore.keys import digest
@@ -34,6 +34,9 @@ from flask_cachecore.serializers import approximate_size
 
 from . import rules
 from .config import Config
+from .query_rules import keyed_target
+from .speedups import Memo
+from .tag_versions import checked_tags, well_formed_tags, with_tag_versions
 from .target import host_is_allowed, host_name, url_target
 
 logger = logging.getLogger(__name__)
@@ -42,24 +45,14 @@ NAMESPACE = KeyNamespace("httpcache")
 HeaderGetter = Callable[[str], "str | None"]
 #: most URI keys remembered per store, so a hit does not rebuild its key
 KEY_MEMO_SIZE = 4096
+#: the backends that store nothing already reported in the log (each is reported once)
+_REPORTED_NULL: weakref.WeakSet[BaseCache] = weakref.WeakSet()
 
 
 def in_process_serializer() -> InProcessSerializer:
     """Keeps this package's own objects unpickled in an in-process backend: the store never
     changes an object it read (it copies an index before changing it)."""
     return InProcessSerializer(trusted=(StoredResponse, Index))
-
-
-def in_process_cache(threshold: int = 1000, config: Config | None = None) -> MemoryCache:
-    """The default store of :func:`~flask_httpcache.easy_setup`: in-process, bounded in
-    entries and in bytes (:attr:`Config.max_bytes`, :attr:`Config.max_entry_bytes`)."""
-    config = config or Config()
-    return MemoryCache(
-        threshold=threshold,
-        serializer=in_process_serializer(),
-        max_bytes=config.max_bytes or None,
-        max_entry_bytes=config.max_entry_bytes or None,
-    )
 
 
 @dataclass(slots=True)
@@ -79,6 +72,8 @@ class StoredResponse:
     vary_values: tuple[str | None, ...] = ()
     #: the Cache-Status of caches further upstream, which ours is appended to (RFC 9211 §2)
     upstream_status: str | None = None
+    tags: tuple[str, ...] = ()  #: surrogate keys, and the version of each (.tag_versions)
+    tag_versions: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -145,15 +140,26 @@ class Store:
     """
 
     def __init__(self, cache: BaseCache, config: Config | None = None) -> None:
+        #: the backend keeps nothing (cachelib's NullCache, what flask-cachecore's
+        #: ``make_cache`` builds when no ``TYPE`` is set): nothing is stored, and the log says
+        #: so once per backend
+        self.stores_nothing = isinstance(cache, NullCache)
+        if self.stores_nothing and cache not in _REPORTED_NULL:
+            _REPORTED_NULL.add(cache)
+            logger.warning(
+                "flask-httpcache: the store's backend is a NullCache, which keeps nothing:"
+                " every request goes to the view. Set HTTPCACHE_TYPE (HTTPCache and"
+                " easy_setup default to the in-process cache) or give the handlers a cache."
+            )
         if not isinstance(cache, FailSafeCache | NullCache):
             cache = FailSafeCache(cache)
         self.cache = cache
         self.config = config or Config()
         self.counters = StoreCounters()
         self._lock = threading.Lock()
-        self._keys: dict[tuple[str, str, str, str, str], str] = {}
+        self._keys: Memo[tuple[str, str, str, str, str], str] = Memo(KEY_MEMO_SIZE)
         #: URI keys by the raw WSGI environ values they come from (see ``environ_uri_key``)
-        self.environ_keys: dict[tuple[str | None, ...], str] = {}
+        self.environ_keys: Memo[tuple[str | None, ...], str] = Memo(KEY_MEMO_SIZE)
         #: the hosts (with port) this process admitted into keys, at most Config.max_hosts
         self._hosts: set[str] = set()
 
@@ -168,9 +174,7 @@ class Store:
             key = NAMESPACE.key(
                 self.config.master_salt, request_key("GET", scheme, host, path, query)
             )
-            if len(self._keys) >= KEY_MEMO_SIZE:
-                self._keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
-            self._keys[memo] = key
+            self._keys.remember(memo, key)
         return key
 
     def admits_host(self, host: str) -> bool:
@@ -196,12 +200,7 @@ class Store:
     def url_key(self, url: str, script_root: str = "") -> str | None:
         """The key of an absolute URL (see :func:`~flask_httpcache.target.url_target`)."""
         target = url_target(url, script_root)
-        return None if target is None else self.uri_key(*target)
-
-    def remember_environ_key(self, raw: tuple[str | None, ...], key: str) -> None:
-        if len(self.environ_keys) >= KEY_MEMO_SIZE:
-            self.environ_keys.clear()  # bounded: clients choose the URLs (RFC 9111 §7)
-        self.environ_keys[raw] = key
+        return None if target is None else self.uri_key(*keyed_target(target, self.config))
 
     @staticmethod
     def variant_key(uri_key: str, generation: str, variant: str) -> str:
@@ -221,14 +220,16 @@ class Store:
         if not well_formed_index(index) or index.vary is None:
             return None, "uri-miss"
         if not index.vary:
-            return (index.entry, "") if well_formed_entry(index.entry) else (None, "uri-miss")
+            if not well_formed_entry(index.entry):
+                return None, "uri-miss"
+            return checked_tags(self.cache, self.config, index.entry)
         values = tuple(rules.normalize_field_value(name, header(name)) for name in index.vary)
         entry = self.cache.get(
             self.variant_key(uri_key, index.generation, self.variant_digest(values))
         )
         if not well_formed_entry(entry) or entry.vary_values != values:
             return None, "vary-miss"
-        return entry, ""
+        return checked_tags(self.cache, self.config, entry)
 
     # writing --------------------------------------------------------------------------------
 
@@ -253,10 +254,16 @@ class Store:
         :attr:`Config.max_variants`. ``path_key``: the key of the URL without its query,
         when it has one, which keeps :attr:`Config.max_query_variants` per path. An entry
         over :attr:`Config.max_entry_bytes` is not stored."""
+        if self.stores_nothing:
+            return False
         limit = self.config.max_entry_bytes
         if limit and approximate_size(entry) > limit:
             self.counters.too_large += 1
             return False
+        tagged = with_tag_versions(self.cache, self.config.master_salt, entry)
+        if tagged is None:  # a tag purged while its view ran, or no version kept
+            return False
+        entry = tagged
         timeout = self.entry_timeout(entry, now)
         with self._lock:
             if path_key is not None:
@@ -364,6 +371,7 @@ def well_formed_entry(entry: Any) -> TypeGuard[StoredResponse]:
             and _strings(entry.vary)
             and _strings(entry.vary_values, allow_none=True)
             and (entry.upstream_status is None or isinstance(entry.upstream_status, str))
+            and well_formed_tags(entry)
         )
     except AttributeError:  # a slot never set
         ok = False
@@ -386,13 +394,3 @@ def well_formed_index(index: Any) -> TypeGuard[Index]:
     except AttributeError:
         ok = False
     return ok or _malformed("index", index)
-
-
-def freshen(entry: StoredResponse, headers: Iterable[tuple[str, str]]) -> StoredResponse:
-    """The stored response updated by a 304 or HEAD response (RFC 9111 §3.2, §4.3.4): its
-    header fields replace the stored ones, except the unstored ones and Content-Length."""
-    new = [(k, v) for k, v in headers if k.lower() not in rules.UNSTORED_FIELDS]
-    replaced = {k.lower() for k, _ in new} - {"content-length"}
-    kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
-    added = [(k, v) for k, v in new if k.lower() != "content-length"]
-    return replace(entry, headers=kept + added)

@@ -1,12 +1,24 @@
-"""Whether a response may be stored (RFC 9111 §3), and the entry to store."""
+"""Whether a response may be stored (RFC 9111 §3), the entry to store, and storing it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+
+from flask import current_app, request
+from flask.sessions import SessionMixin
+from flask.wrappers import Response
+from werkzeug.http import http_date
+
+from flask_cachecore.compat import current_request_context, opened_session
 
 from . import rules
 from .config import Config
-from .store import StoredResponse
+from .environ import environ_header, path_key_of
+from .store import Store, StoredResponse
+from .tags import SURROGATE_KEY, parse_surrogate_keys
+
+logger = logging.getLogger(__name__)
 
 
 def header_values(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
@@ -59,6 +71,9 @@ def make_entry(
         return None, "vary-star"
     if len(body) > config.max_body_size:
         return None, "too-large"
+    tags = parse_surrogate_keys(header_values(headers, SURROGATE_KEY))
+    if tags is None:
+        return None, "surrogate-key"
     explicit = rules.has_explicit_freshness(directives, bool(expires))
     if not explicit and status not in rules.HEURISTICALLY_CACHEABLE:
         return None, "no-freshness"
@@ -88,10 +103,10 @@ def make_entry(
     )
     # Age and Cache-Status are recomputed on every reuse
     unstored.update(("age", "cache-status"))
+    if not config.emit_surrogate_key:
+        unstored.add("surrogate-key")  # read into ``tags``; never sent to the client
     kept = [(k, v) for k, v in headers if k.lower() not in unstored]
     if not header_values(kept, "Date"):
-        from werkzeug.http import http_date
-
         kept.append(("Date", http_date(date)))
     return (
         StoredResponse(
@@ -107,6 +122,70 @@ def make_entry(
             vary=vary,
             vary_values=tuple(rules.normalize_field_value(n, request_header(n)) for n in vary),
             upstream_status=", ".join(header_values(headers, "Cache-Status")) or None,
+            tags=tags,
         ),
         "",
     )
+
+
+def add_validators(config: Config, response: Response) -> None:
+    """The origin side: a strong ETag computed from the body of a complete, non-streamed
+    200 (RFC 9110 §8.8.3). ``Date`` is left to the WSGI server, which adds one to every
+    response (gunicorn in place of the app's, Werkzeug's development server besides it);
+    the stored copy gets the time of storing when the view gave none."""
+    if (
+        config.auto_etag
+        and response.status_code == 200
+        and "ETag" not in response.headers
+        and not response.is_streamed
+        and not response.direct_passthrough
+    ):
+        response.add_etag()
+
+
+def store_response(
+    store: Store,
+    response: Response,
+    uri_key: str | None,
+    directives: rules.Directives,
+    request_time: float,
+    now: float,
+) -> bool:
+    """Store the current request's response to GET if RFC 9111 §3 and the bounds of §7
+    allow it."""
+    if uri_key is None or "no-store" in directives:
+        return False
+    if response.is_streamed or response.direct_passthrough:
+        return False
+    sess = session_without_touching()
+    interface = current_app.session_interface
+    if sess is not None and not interface.is_null_session(sess) and sess.accessed:
+        # Flask adds ``Vary: Cookie`` after every after_request hook; add it now, so the
+        # stored response varies on the session cookie too.
+        response.vary.add("Cookie")
+        if interface.should_set_cookie(current_app, sess):
+            return False
+    entry, reason = make_entry(
+        response.status_code,
+        response.headers.to_wsgi_list(),
+        response.get_data(),
+        request_time=request_time,
+        response_time=now,
+        request_header=environ_header(request.environ),
+        config=store.config,
+    )
+    if entry is None:
+        logger.debug("not stored (%s): %s", reason, request.url)
+        return False
+    return store.save(uri_key, entry, now, path_key_of(store, request.environ))
+
+
+def session_without_touching() -> SessionMixin | None:
+    """The request's session, read without marking it accessed.
+
+    Since Flask 3.1.3 reading ``session`` (or ``RequestContext.session``) marks the session
+    accessed, which adds ``Vary: Cookie``; Flask has no public way to look without touching,
+    so this asks flask-cachecore's compat module, which knows where each Flask keeps it.
+    """
+    ctx = current_request_context()
+    return None if ctx is None else opened_session(ctx)
