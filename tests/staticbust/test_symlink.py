@@ -161,3 +161,16 @@ def test_eight_processes_starting_at_once_all_succeed(tmp_path: Path) -> None:
     links = [p for p in static.iterdir() if p.is_symlink()]
     assert [p.name for p in links] == list(versions)
     assert not [p for p in os.listdir(static) if p.startswith(".staticbust-")]
+
+
+def test_a_restart_keeps_the_link_and_the_folders_mtime(tmp_path: Path) -> None:
+    """A link already in place is left alone: replacing it would change the static folder's
+    mtime, and every restart would then list the folder again instead of trusting the stamps."""
+    app = make_app(tmp_path, STATICBUST_MODE="symlink")
+    static = Path(app.static_folder or "")
+    version = get_state(app).folder("static").version  # type: ignore[union-attr]
+    link, folder = os.lstat(static / version), os.lstat(static)
+    again = make_app(tmp_path, {}, STATICBUST_MODE="symlink")
+    assert get_state(again).folder("static").version == version  # type: ignore[union-attr]
+    assert os.lstat(static / version).st_ino == link.st_ino
+    assert os.lstat(static).st_mtime_ns == folder.st_mtime_ns

@@ -30,7 +30,11 @@ def make_version_link(root: str, version: str) -> str:
     """Create or replace ``root/version`` as a link to ``root``; return the link's path."""
     root_real = os.path.realpath(root)
     link = os.path.join(root, version)
-    if os.path.lexists(link) and not points_at(link, root_real):
+    if points_at(link, root_real):
+        # Already there (a restart): left as it is, so the folder's mtime doesn't change and
+        # the next start's stamp check still holds (see flask_staticbust.fingerprint).
+        return link
+    if os.path.lexists(link):
         raise SymlinkError(
             f"STATICBUST_MODE='symlink': {link} exists and is not a link to the static folder;"
             " remove it or use STATICBUST_MODE='route'"
