@@ -162,7 +162,9 @@ def draw(document: dict[str, Any], target: Path) -> None:
         axis.set_title(f"{spec['title']} ({spec['unit']}; {better})", fontsize=9, loc="left")
         axis.tick_params(axis="x", labelsize=8)
         axis.spines[["top", "right"]].set_visible(False)
-        right = max([b.get("high", b["value"]) for b in bars]) * 1.25 or 1.0
+        # the goal line stays on the chart even when every bar is far below it
+        highest = max([b.get("high", b["value"]) for b in bars] + [spec.get("goal", 0)])
+        right = highest * 1.25 or 1.0
         axis.set_xlim(left=min(positive) / 2 if axis.get_xscale() == "log" else 0, right=right)
     figure.tight_layout()
     target.parent.mkdir(parents=True, exist_ok=True)
