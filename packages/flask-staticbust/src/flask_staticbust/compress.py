@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from werkzeug.http import parse_accept_header
+from werkzeug.datastructures import Accept
 
 from .hashing import thread_buffer
 from .tempfiles import create, open_temp, remove, replace
@@ -64,8 +64,20 @@ def accepted_encodings(accept_encoding: str) -> list[str]:
     """The encodings of ours the client accepts (q > 0), in our order of preference."""
     if not accept_encoding:
         return []
-    accept = parse_accept_header(accept_encoding)
+    accept = _parse_accept(accept_encoding)
     return [e for e in PREFERENCE if accept[e] > 0]
+
+
+def _parse_accept(value: str) -> Accept:
+    """Werkzeug 3.2 parses with ``Accept.from_header`` and deprecates ``parse_accept_header``;
+    3.1 has only the function."""
+    from_header = getattr(Accept, "from_header", None)
+    if from_header is not None:
+        parsed: Accept = from_header(value)
+        return parsed
+    from werkzeug.http import parse_accept_header
+
+    return parse_accept_header(value)
 
 
 def compressible(path: str) -> bool:
