@@ -154,3 +154,29 @@ def test_a_slow_lease_never_releases_the_lock_a_newer_holder_took() -> None:
     slow.release()
     assert cache.get("lock:k") == newer.token
     newer.release()
+
+
+@pytest.mark.parametrize("hand_over", [True, False])
+def test_hand_over_false_sends_each_waiter_to_its_own_lookup(hand_over: bool) -> None:
+    """What the leader's lookup found is its own (httpcache: the variant of its request
+    fields); with ``hand_over=False`` a waiter of this process looks up for itself."""
+    leading = threading.Event()
+
+    def first(release: threading.Event) -> Any:
+        def lookup() -> str:
+            leading.set()
+            assert release.wait(10)
+            return "the leader's variant"
+
+        return claim_compute("variants", lookup, hand_over=hand_over)
+
+    def second() -> Any:
+        assert leading.wait(10)
+        return claim_compute("variants", lambda: "the waiter's variant", hand_over=hand_over)
+
+    results = run_while_leader_holds(first, second)
+    assert results["first"] == ("the leader's variant", None)
+    if hand_over:
+        assert results["second"] == ("the leader's variant", None)
+    else:
+        assert results["second"] == ("the waiter's variant", None)

@@ -4,6 +4,7 @@ waiter ever gets an answer that was not stored for it."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,8 @@ import pytest
 import requests
 from flask import Flask, request
 
-from flask_httpcache import HTTPCache, cache_for, collapse_requests
+from flask_cachecore import MISSING, CacheConfigError, claim_compute
+from flask_httpcache import Config, HTTPCache, cache_for, collapse_requests
 
 N = 6
 #: how long a view waits for the others to arrive; only reached when the test fails
@@ -191,6 +193,33 @@ def test_a_failing_view_releases_its_lease() -> None:
     key = store.url_key("http://localhost/fails")
     assert key is not None
     assert not store.cache.has(f"lock:{key}|collapse")
+
+
+def test_a_lease_is_released_when_no_response_hook_runs() -> None:
+    """Under PROPAGATE_EXCEPTIONS (testing, debug) a failing view skips the after_request
+    hooks: the lease goes with the request's ``g``, so the next miss of the URL leads at
+    once instead of waiting for a flight that never lands."""
+    app, _, _ = collapsing_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    store = app.extensions["httpcache"].store
+    with pytest.raises(RuntimeError, match="the view failed"):
+        app.test_client().get("/fails")
+    gc.collect()  # the traceback kept the request's frames (and its g) until now
+    key = store.url_key("http://localhost/fails")
+    assert key is not None
+    found, lease = claim_compute(
+        key + "|collapse", lambda: MISSING, lock_cache=store.cache, wait_timeout=0, lock_timeout=1
+    )
+    assert found is MISSING
+    assert lease is not None
+    assert lease.flight is not None, "the failed request's flight was never landed"
+    lease.release()
+
+
+def test_collapse_timeout_must_be_finite_and_bounded() -> None:
+    for bad in (float("inf"), float("nan"), 0, 301, True):
+        with pytest.raises(CacheConfigError, match="collapse_timeout"):
+            Config(collapse_timeout=bad)
 
 
 GUNICORN_APP = """

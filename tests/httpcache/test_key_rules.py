@@ -4,13 +4,13 @@ view sees, RFC 9111 §7.1) and the sorted query, by config."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask, request
+from flask import Flask, g, request
 
 from flask_cachecore import CacheConfigError, MemoryCache
-from flask_httpcache import Config, HTTPCache, ResponseHandler, Store
+from flask_httpcache import Config, HTTPCache, RequestHandler, ResponseHandler, Store
 from flask_httpcache.query_rules import rewrite_query
 
-from .helpers import cached_app
+from .helpers import FakeClock, cached_app, make_config
 
 IGNORED = ["utm_*", "fbclid"]
 
@@ -157,3 +157,66 @@ def test_one_pattern_may_be_given_as_a_string() -> None:
 
 def test_rewrite_keeps_pairs_byte_for_byte() -> None:
     assert rewrite_query("z=%41+b&utm_x=1&a", ("utm_*",), sort=True) == "a&z=%41+b"
+
+
+def hooked_app(hook_first: bool) -> tuple[Flask, list[str]]:
+    """ProxyFix wraps ``wsgi_app`` (so no hit lane: the rules run in the cache's hook) and
+    an app hook reads ``utm_source``, registered before or after the cache's hook."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    clock = FakeClock()
+    app = Flask(__name__)
+    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    runs: list[str] = []
+
+    def campaign() -> None:
+        g.campaign = request.args.get("utm_source", "-")
+
+    if hook_first:
+        app.before_request(campaign)
+    store = Store(MemoryCache(threshold=1000), make_config(clock, ignored_query_parameters=IGNORED))
+    RequestHandler(store, app)
+    ResponseHandler(store, app)
+    if not hook_first:
+        app.before_request(campaign)
+
+    @app.route("/p")
+    def page() -> tuple[str, int, dict[str, str]]:
+        runs.append(g.campaign)
+        return f"campaign={g.campaign}", 200, {"Cache-Control": "max-age=60"}
+
+    return app, runs
+
+
+def test_a_hook_that_read_an_ignored_parameter_first_keeps_its_answer_out_of_the_cache() -> None:
+    app, runs = hooked_app(hook_first=True)
+    client = app.test_client()
+    attacker = client.get("/p?utm_source=<script>evil</script>")
+    assert attacker.get_data(as_text=True) == "campaign=<script>evil</script>"
+    victim = client.get("/p")
+    assert victim.get_data(as_text=True) == "campaign=-"
+    assert runs == ["<script>evil</script>", "-"]
+
+
+def test_a_hook_after_the_cache_sees_the_rewritten_query_and_the_answer_is_stored() -> None:
+    app, runs = hooked_app(hook_first=False)
+    client = app.test_client()
+    assert client.get("/p?utm_source=x").get_data(as_text=True) == "campaign=-"
+    assert client.get("/p").get_data(as_text=True) == "campaign=-"
+    assert runs == ["-"]
+
+
+def test_request_uri_and_raw_uri_follow_the_rewritten_query() -> None:
+    app, _, _ = cached_app(ignored_query_parameters=IGNORED)
+    seen: list[tuple[str, str]] = []
+
+    @app.route("/u")
+    def uri() -> str:
+        seen.append((request.environ["REQUEST_URI"], request.environ["RAW_URI"]))
+        return "ok"
+
+    raw = "/u?utm_source=EVIL&page=2"
+    app.test_client().get(raw, environ_overrides={"REQUEST_URI": raw, "RAW_URI": raw})
+    only = "/u?utm_source=EVIL"
+    app.test_client().get(only, environ_overrides={"REQUEST_URI": only, "RAW_URI": only})
+    assert seen == [("/u?page=2", "/u?page=2"), ("/u", "/u")]

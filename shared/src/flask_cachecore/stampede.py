@@ -110,10 +110,15 @@ def claim_compute(
     lock_timeout: float = 10.0,
     wait_timeout: float = 10.0,
     poll_interval: float = 0.01,
+    hand_over: bool = True,
 ) -> tuple[Any, ComputeLease | None]:
     """``(value, None)`` when there is a value to use: what ``lookup()`` finds (it returns
     :data:`MISSING` for nothing), or what the caller that computed it handed over; else
     ``(MISSING, lease)``: this caller computes, stores, and then must ``lease.release()``.
+
+    ``hand_over=False``: what one caller's ``lookup()`` finds is never given to the waiters
+    of this process; each runs its own ``lookup()`` once the flight lands (for a lookup
+    whose answer depends on the caller, e.g. the request fields a ``Vary`` names).
 
     Inside a process, one caller per key computes while the others wait for its release.
     Across processes, that caller first takes a :class:`DistributedLock` on ``lock_cache``; a
@@ -140,7 +145,7 @@ def claim_compute(
         lease.release(error=exc)
         raise
     if found is not MISSING:
-        lease.release(found)
+        lease.release(found if hand_over else MISSING)
         return found, None
     return MISSING, lease
 

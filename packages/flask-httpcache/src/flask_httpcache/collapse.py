@@ -16,6 +16,7 @@ lets the next requests of that URL skip the wait (Varnish's "hit-for-pass").
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -84,9 +85,14 @@ def collapse_miss(
         lock_cache=cache,
         lock_timeout=timeout,
         wait_timeout=timeout,
+        hand_over=False,  # what one request's lookup finds is its own variant
     )
     if lease is not None and (lease.flight is not None or lease.lock is not None):
         setattr(context, LEASE_ATTRIBUTE, (lease, uri_key, header))
+        # released when the request's ``g`` goes even if no response hook runs (an error
+        # under PROPAGATE_EXCEPTIONS, a failing after_request hook, no ResponseHandler);
+        # a finalizer, not a teardown function, so the hit lane stays open
+        weakref.finalize(context, lease.release)
     return found if isinstance(found, StoredResponse) else None
 
 

@@ -23,6 +23,10 @@ def run_in_background(job: Callable[[], None]) -> None:
     _refresh_pool.submit(job)
 
 
+#: the longest a collapsed request may wait (a lease lives as long)
+MAX_COLLAPSE_TIMEOUT = 300
+
+
 @dataclass
 class Config:
     """Settings of a cache (flask-webcache's names, plus the bounds of RFC 9111 §7).
@@ -154,8 +158,16 @@ class Config:
             if getattr(self, name) < 1:
                 raise CacheConfigError(name, getattr(self, name), "must be at least 1")
         timeout = self.collapse_timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise CacheConfigError("collapse_timeout", timeout, "must be a positive number")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 < timeout <= MAX_COLLAPSE_TIMEOUT
+        ):
+            raise CacheConfigError(
+                "collapse_timeout",
+                timeout,
+                f"must be a number of seconds above 0, at most {MAX_COLLAPSE_TIMEOUT}",
+            )
         if not 0 <= self.heuristic_fraction <= 0.1:
             raise CacheConfigError(
                 "heuristic_fraction", self.heuristic_fraction, "must be between 0 and 0.1"

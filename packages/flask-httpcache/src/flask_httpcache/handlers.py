@@ -93,6 +93,16 @@ class SharedCache:
         self.store = store
         self.config = store.config
         self.query_rules = has_query_rules(store.config)
+        #: the before_request function RequestHandler installed (None: not installed)
+        self.installed_hook: Callable[[], Response | None] | None = None
+
+    def query_seen_before(self, app: Flask) -> bool:
+        """Whether app code may have run before the request hook in this request: a URL
+        value preprocessor, or a ``before_request`` function registered ahead of it."""
+        if any(app.url_value_preprocessors.values()):
+            return True
+        first = app.before_request_funcs.get(None, ())
+        return self.installed_hook is None or not first or first[0] is not self.installed_hook
 
     def request_hook(self) -> Callable[[], Response | None]:
         """:meth:`before_request` for ``app.before_request`` (see :mod:`.speedups`)."""
@@ -128,7 +138,13 @@ class SharedCache:
         # the object behind the ``g`` proxy: one lookup instead of one per attribute
         context = g._get_current_object()
         if self.query_rules:
-            apply_to_request(req, config)
+            changed, read = apply_to_request(req, config)
+            if changed and (read or self.query_seen_before(current_app)):
+                # the rules ran here, not at the WSGI level (the hit lane): a hook or URL
+                # value preprocessor before this one may have used the parameters the key
+                # leaves out, so the answer is not the rewritten key's (RFC 9111 §7.1)
+                context._httpcache = RequestState(now, fwd="bypass", bypass=True)
+                return None
         if config.resource_exemptions and config.is_exempt(req.path):
             context._httpcache = RequestState(now, fwd="bypass", bypass=True)
             return None
@@ -299,6 +315,7 @@ class RequestHandler(_Handler):
     def init_app(self, app: Flask) -> None:
         hook = self.shared.request_hook()
         app.before_request(hook)
+        self.shared.installed_hook = hook
         if self.store.config.hit_lane and "wsgi_app" not in vars(app):
             app.wsgi_app = HitLane(app, app.wsgi_app, self.store, hook)  # type: ignore[method-assign]
 

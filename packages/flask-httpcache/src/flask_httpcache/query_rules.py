@@ -76,6 +76,11 @@ def apply_query_rules(environ: MutableMapping[str, Any], config: Config) -> bool
     if rewritten == query:
         return False
     environ["QUERY_STRING"] = rewritten
+    for name in ("REQUEST_URI", "RAW_URI"):  # what servers pass besides (gunicorn, uWSGI)
+        raw = environ.get(name)
+        if isinstance(raw, str) and "?" in raw:
+            path = raw.partition("?")[0]
+            environ[name] = f"{path}?{rewritten}" if rewritten else path
     return True
 
 
@@ -95,13 +100,19 @@ def has_query_rules(config: Config) -> bool:
     return bool(config.ignored_query_parameters) or config.sort_query
 
 
-def apply_to_request(request: Request, config: Config) -> None:
+def apply_to_request(request: Request, config: Config) -> tuple[bool, bool]:
     """:func:`apply_query_rules` on a request Flask built already: its query string and what
     Werkzeug computed from it (``args``, ``values``, ``url``, ``full_path``, cached on first
-    use) follow the rewritten ``QUERY_STRING``."""
+    use) follow the rewritten ``QUERY_STRING``. ``(changed, read)``: whether the query
+    changed, and whether something had read its parsed values before (a hook that ran
+    earlier: the answer may then depend on the parameters the key leaves out)."""
     if not apply_query_rules(request.environ, config):
-        return
+        return False, False
     request.query_string = request.environ["QUERY_STRING"].encode("latin-1")
     cached = vars(request)
+    read = False
     for name in ("args", "values", "url", "full_path"):
-        cached.pop(name, None)
+        if name in cached:
+            read = True
+            del cached[name]
+    return True, read
